@@ -1,0 +1,8 @@
+//! ridechat-core: the sans-I/O heart of ridechat.
+//!
+//! Nothing here touches the network, timers or the browser. The socket and
+//! channel state machines take events and the current time and return actions;
+//! adapters in the browser client and tests under virtual time drive them.
+
+pub mod chat;
+pub mod wire;

@@ -1,0 +1,1 @@
+//! ridechat: the browser client.
