@@ -4,5 +4,8 @@
 //! channel state machines take events and the current time and return actions;
 //! adapters in the browser client and tests under virtual time drive them.
 
+pub mod backoff;
 pub mod chat;
+pub mod socket;
+pub mod time;
 pub mod wire;

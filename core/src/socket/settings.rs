@@ -1,0 +1,76 @@
+use std::time::Duration;
+
+/// Timings of the socket and its channels.
+///
+/// [`Settings::default`] holds the phoenix.js 1.7 defaults plus ridechat's
+/// early probe and heartbeat timeout. Tests and browser suites run with
+/// [`Settings::scaled`] copies so they stay fast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Time between heartbeats while the socket is open (phoenix.js: 30 s).
+    pub heartbeat_interval: Duration,
+    /// Maximum wait for a heartbeat's reply before the link is declared dead.
+    pub heartbeat_timeout: Duration,
+    /// Time after which a push (or join) with no reply is reported
+    /// [`PushTimedOut`](super::SocketEvent::PushTimedOut) (phoenix.js: 10 s).
+    pub push_timeout: Duration,
+    /// Wait of a push without its reply after which a heartbeat is sent at
+    /// once, so a dead link is found before the next regular heartbeat.
+    pub probe_after: Duration,
+    /// Delays before each reconnect attempt; the last one repeats.
+    pub reconnect_after: Vec<Duration>,
+    /// Delays before each rejoin of an errored channel; the last one repeats.
+    pub rejoin_after: Vec<Duration>,
+    /// Fraction of each backoff delay that is randomised, in `0.0..=1.0`.
+    pub jitter: f64,
+}
+
+impl Default for Settings {
+    /// Returns the phoenix.js defaults: heartbeat 30 s, push and join timeout
+    /// 10 s, reconnect after 10, 50, 100, 150, 200, 250, 500, 1000, 2000 ms
+    /// then 5 s, rejoin after 1, 2, 5 s then 10 s.
+    ///
+    /// ridechat adds a heartbeat timeout of 10 s (phoenix.js waits for the next
+    /// heartbeat, 30 s) and a probe after 3 s of waiting push. The design
+    /// assumes round trips of up to 2 s on mobile networks, so 10 s leaves
+    /// room for a slow link and a dead one is found about 13 s after a push
+    /// went unanswered. Jitter is 0.5 (phoenix.js has none).
+    fn default() -> Self {
+        let millis = |values: &[u64]| values.iter().copied().map(Duration::from_millis).collect();
+        Self {
+            heartbeat_interval: Duration::from_secs(30),
+            heartbeat_timeout: Duration::from_secs(10),
+            push_timeout: Duration::from_secs(10),
+            probe_after: Duration::from_secs(3),
+            reconnect_after: millis(&[10, 50, 100, 150, 200, 250, 500, 1000, 2000, 5000]),
+            rejoin_after: millis(&[1000, 2000, 5000, 10_000]),
+            jitter: 0.5,
+        }
+    }
+}
+
+impl Settings {
+    /// Returns a copy with every duration multiplied by `factor` (tests use
+    /// 0.05 and the like). Jitter is unchanged.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `factor` is negative, NaN or so large that a duration
+    /// overflows: pass a finite factor of 0 or more.
+    pub fn scaled(&self, factor: f64) -> Settings {
+        assert!(
+            factor.is_finite() && factor >= 0.0,
+            "Settings::scaled needs a finite factor of 0 or more, got {factor}"
+        );
+        let scale = |duration: Duration| duration.mul_f64(factor);
+        Settings {
+            heartbeat_interval: scale(self.heartbeat_interval),
+            heartbeat_timeout: scale(self.heartbeat_timeout),
+            push_timeout: scale(self.push_timeout),
+            probe_after: scale(self.probe_after),
+            reconnect_after: self.reconnect_after.iter().copied().map(scale).collect(),
+            rejoin_after: self.rejoin_after.iter().copied().map(scale).collect(),
+            jitter: self.jitter,
+        }
+    }
+}
