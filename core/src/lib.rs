@@ -6,6 +6,8 @@
 
 pub mod backoff;
 pub mod chat;
+pub mod local;
+pub mod store;
 pub mod socket;
 pub mod time;
 pub mod wire;
