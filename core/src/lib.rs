@@ -7,7 +7,7 @@
 pub mod backoff;
 pub mod chat;
 pub mod local;
-pub mod store;
 pub mod socket;
+pub mod store;
 pub mod time;
 pub mod wire;
