@@ -47,136 +47,146 @@
 //! waiting push), so a dead link is found in seconds and not at the next
 //! regular heartbeat.
 
+mod channel;
+mod channels;
+mod connection;
+mod demux;
+mod heartbeat;
+mod pushes;
 mod settings;
+mod timers;
 mod types;
 
 pub use settings::Settings;
 pub use types::{Action, ChannelState, PushError, PushRef, SocketEvent, SocketState};
 
-use serde_json::Value;
+use std::collections::{BTreeMap, VecDeque};
 
+use crate::backoff::SplitMix64;
 use crate::time::Instant;
+use crate::wire::{self, Frame};
+use channel::Channel;
+use heartbeat::Heartbeat;
+use pushes::Pushes;
 
 /// The Phoenix socket: one connection that carries every channel.
 #[derive(Debug)]
 pub struct Socket {
     settings: Settings,
+    random: SplitMix64,
+    state: SocketState,
+    /// Generation of the latest socket requested with [`Action::Connect`].
+    generation: u64,
+    /// True from `connect` until `disconnect`: closes are followed by
+    /// reconnects.
+    wanted: bool,
+    reconnect: Reconnect,
+    /// The last Phoenix `ref` handed out; refs count up from 1 per `Socket`.
+    last_ref: u64,
+    heartbeat: Heartbeat,
+    channels: BTreeMap<String, Channel>,
+    pushes: Pushes,
+    actions: VecDeque<Action>,
+    events: VecDeque<SocketEvent>,
+    undecodable_frames: u64,
+}
+
+/// Reconnect backoff state.
+#[derive(Debug, Clone, Default)]
+struct Reconnect {
+    /// Reconnects scheduled since the last open; indexes the backoff steps.
+    attempt: u32,
+    /// Connect attempts that closed before opening, since the last open.
+    failed_connects: u32,
+    /// When the next connect attempt is due, while waiting for one.
+    at: Option<Instant>,
 }
 
 impl Socket {
     /// Creates a closed socket. `seed` drives the jitter of the backoff.
     pub fn new(settings: Settings, seed: u64) -> Socket {
-        let _ = seed;
-        Socket { settings }
-    }
-
-    /// Starts connecting, or keeps connecting if a connection or a reconnect
-    /// wait is already under way.
-    pub fn connect(&mut self, now: Instant) {
-        todo!("{now:?}")
-    }
-
-    /// Closes the socket at the user's request; no reconnect follows.
-    pub fn disconnect(&mut self, now: Instant) {
-        todo!("{now:?}")
-    }
-
-    /// Skips the current reconnect wait (a hint from `online`,
-    /// `visibilitychange` or `pageshow`), and probes an open socket.
-    pub fn reconnect_now(&mut self, now: Instant) {
-        todo!("{now:?}")
-    }
-
-    /// Reports that the socket of `generation` opened.
-    pub fn handle_open(&mut self, now: Instant, generation: u64) {
-        todo!("{now:?} {generation}")
-    }
-
-    /// Reports that the socket of `generation` closed with `code`.
-    pub fn handle_close(&mut self, now: Instant, generation: u64, code: u16) {
-        todo!("{now:?} {generation} {code}")
-    }
-
-    /// Handles a text frame received on the socket of `generation`.
-    pub fn handle_text(&mut self, now: Instant, generation: u64, text: &str) {
-        todo!("{now:?} {generation} {text}")
-    }
-
-    /// Handles a binary frame received on the socket of `generation`.
-    pub fn handle_binary(&mut self, now: Instant, generation: u64, bytes: &[u8]) {
-        todo!("{now:?} {generation} {bytes:?}")
-    }
-
-    /// Runs every timer that is due at `now`. Call it when
-    /// [`Socket::next_deadline`] has passed; late calls are fine.
-    pub fn handle_timer(&mut self, now: Instant) {
-        todo!("{now:?}")
-    }
-
-    /// Returns the earliest instant at which [`Socket::handle_timer`] has work,
-    /// or `None` when no timer is needed.
-    pub fn next_deadline(&self) -> Option<Instant> {
-        todo!()
-    }
-
-    /// Joins `topic` with `params`, now if the socket is open, or when it
-    /// opens.
-    pub fn join(&mut self, now: Instant, topic: &str, params: Value) {
-        todo!("{now:?} {topic} {params}")
-    }
-
-    /// Replaces the params of the next join or rejoin of `topic`. Does nothing
-    /// for a topic that was never joined.
-    pub fn set_join_params(&mut self, topic: &str, params: Value) {
-        todo!("{topic} {params}")
-    }
-
-    /// Leaves `topic`: sends `phx_leave` if the channel is joined or joining,
-    /// and stops rejoining it.
-    pub fn leave(&mut self, now: Instant, topic: &str) {
-        todo!("{now:?} {topic}")
-    }
-
-    /// Sends a push now if the channel is joined and the socket open.
-    ///
-    /// # Errors
-    ///
-    /// Returns [`PushError::NotJoined`] otherwise; the outbox resends after
-    /// the next [`SocketEvent::Joined`], because the socket never buffers.
-    pub fn push(
-        &mut self,
-        now: Instant,
-        topic: &str,
-        event: &str,
-        payload: Value,
-    ) -> Result<PushRef, PushError> {
-        todo!("{now:?} {topic} {event} {payload}")
+        Socket {
+            settings,
+            random: SplitMix64::new(seed),
+            state: SocketState::Closed,
+            generation: 0,
+            wanted: false,
+            reconnect: Reconnect::default(),
+            last_ref: 0,
+            heartbeat: Heartbeat::default(),
+            channels: BTreeMap::new(),
+            pushes: Pushes::default(),
+            actions: VecDeque::new(),
+            events: VecDeque::new(),
+            undecodable_frames: 0,
+        }
     }
 
     /// Takes the next action for the adapter.
     pub fn poll_action(&mut self) -> Option<Action> {
-        todo!()
+        self.actions.pop_front()
     }
 
     /// Takes the next event for the layers above.
     pub fn poll_event(&mut self) -> Option<SocketEvent> {
-        todo!()
+        self.events.pop_front()
     }
 
     pub fn state(&self) -> SocketState {
-        todo!()
+        self.state
     }
 
+    /// Returns the state of `topic`'s channel, or `None` for a topic that was
+    /// never joined.
     pub fn channel_state(&self, topic: &str) -> Option<ChannelState> {
-        todo!("{topic}")
+        self.channels.get(topic).map(|channel| channel.state)
     }
 
     /// Returns how many received frames could not be decoded and were dropped.
     pub fn undecodable_frames(&self) -> u64 {
-        todo!()
+        self.undecodable_frames
     }
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    fn make_ref(&mut self) -> u64 {
+        self.last_ref += 1;
+        self.last_ref
+    }
+
+    /// Queues `frame` as a text frame on the current socket.
+    fn send(&mut self, frame: &Frame) {
+        let text = wire::encode_text(frame);
+        self.actions.push_back(Action::SendText {
+            generation: self.generation,
+            text,
+        });
+    }
+
+    fn set_state(&mut self, state: SocketState) {
+        if self.state != state {
+            self.state = state;
+            self.events.push_back(SocketEvent::StateChanged(state));
+        }
+    }
+
+    fn set_channel_state(&mut self, topic: &str, state: ChannelState) {
+        let Some(channel) = self.channels.get_mut(topic) else {
+            return;
+        };
+        if channel.state != state {
+            channel.state = state;
+            self.events.push_back(SocketEvent::ChannelStateChanged {
+                topic: topic.to_owned(),
+                state,
+            });
+        }
+    }
+
+    /// Returns the next value of the seeded generator, for jitter.
+    fn next_random(&mut self) -> f64 {
+        self.random.next_unit()
     }
 }

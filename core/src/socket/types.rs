@@ -117,8 +117,13 @@ pub enum SocketEvent {
     StateChanged(SocketState),
     /// A connect attempt closed before it opened; `consecutive` counts them
     /// since the last open.
-    ConnectFailed { consecutive: u32 },
-    ChannelStateChanged { topic: String, state: ChannelState },
+    ConnectFailed {
+        consecutive: u32,
+    },
+    ChannelStateChanged {
+        topic: String,
+        state: ChannelState,
+    },
     /// A join (or rejoin) succeeded; `response` is the join reply's response
     /// and `rejoin` is true when the channel had been joined before.
     Joined {
@@ -129,7 +134,10 @@ pub enum SocketEvent {
     /// The server rejected the join. The channel stops rejoining if the reason
     /// is permanent (`unauthorized` or `not_found`) and retries after the
     /// rejoin backoff otherwise.
-    JoinRejected { topic: String, response: Value },
+    JoinRejected {
+        topic: String,
+        response: Value,
+    },
     /// A server push or broadcast on a joining or joined topic (frames with a
     /// stale `join_ref` are already dropped).
     Message {
@@ -148,5 +156,8 @@ pub enum SocketEvent {
     /// socket closed or the channel errored, closed or was left before the
     /// reply arrived. The ref is forgotten and a late reply is dropped. The
     /// outbox resends after the next [`SocketEvent::Joined`].
-    PushTimedOut { topic: String, push: PushRef },
+    PushTimedOut {
+        topic: String,
+        push: PushRef,
+    },
 }

@@ -1,0 +1,192 @@
+//! The connection lifecycle: connect, open, close, reconnect backoff and the
+//! loss of a link.
+
+use super::pushes::PushKind;
+use super::{Action, ChannelState, Socket, SocketEvent, SocketState};
+use crate::backoff;
+use crate::time::Instant;
+
+/// Close code sent when the socket closes a WebSocket itself (RFC 6455
+/// "normal closure", as phoenix.js sends).
+const NORMAL_CLOSURE: u16 = 1000;
+
+impl Socket {
+    /// Starts connecting, or keeps connecting if a connection or a reconnect
+    /// wait is already under way.
+    pub fn connect(&mut self, now: Instant) {
+        let _ = now;
+        self.wanted = true;
+        match self.state {
+            SocketState::Closed if self.reconnect.at.is_none() => self.start_connect(),
+            // The closing socket was already given up, so this opens no
+            // second live socket.
+            SocketState::Closing => self.start_connect(),
+            SocketState::Closed | SocketState::Connecting | SocketState::Open => {}
+        }
+    }
+
+    /// Closes the socket at the user's request; no reconnect follows until
+    /// the next [`Socket::connect`]. Channels stay wanted and rejoin then.
+    pub fn disconnect(&mut self, now: Instant) {
+        self.wanted = false;
+        self.reconnect.at = None;
+        if self.state.is_connecting() || self.state.is_open() {
+            self.close_current("client disconnect");
+            self.lose_link(now);
+            self.set_state(SocketState::Closing);
+        }
+    }
+
+    /// Skips the current reconnect wait, because the page hints that the
+    /// network is back (`online`, `visibilitychange`, `pageshow`).
+    ///
+    /// A socket that is already connecting is left alone, so two sockets are
+    /// never live at once. An open socket gets a heartbeat probe unless one
+    /// is already waiting, because the link may have died while the page was
+    /// hidden or the device asleep. Does nothing after [`Socket::disconnect`].
+    pub fn reconnect_now(&mut self, now: Instant) {
+        if !self.wanted {
+            return;
+        }
+        match self.state {
+            SocketState::Closed => self.start_connect(),
+            SocketState::Open if !self.heartbeat.is_pending() => self.send_heartbeat(now),
+            SocketState::Open | SocketState::Connecting | SocketState::Closing => {}
+        }
+    }
+
+    /// Reports that the socket of `generation` opened. Every wanted channel
+    /// then joins with a new `join_ref`.
+    pub fn handle_open(&mut self, now: Instant, generation: u64) {
+        if generation != self.generation || !self.state.is_connecting() {
+            return;
+        }
+        self.reconnect.attempt = 0;
+        self.reconnect.failed_connects = 0;
+        self.heartbeat.start(now, self.settings.heartbeat_interval);
+        self.set_state(SocketState::Open);
+
+        let wanted: Vec<String> = self
+            .channels
+            .iter()
+            .filter(|(_, channel)| channel.wanted)
+            .map(|(topic, _)| topic.clone())
+            .collect();
+        for topic in wanted {
+            self.send_join(now, &topic);
+        }
+    }
+
+    /// Reports that the socket of `generation` closed with `code`.
+    ///
+    /// Any close the user did not ask for is followed by a reconnect after
+    /// the backoff, whatever the code: a rejected token and a network drop
+    /// both look like a close to a browser, and a server restart must not
+    /// leave the chat offline.
+    pub fn handle_close(&mut self, now: Instant, generation: u64, code: u16) {
+        let _ = code;
+        if generation != self.generation {
+            return;
+        }
+        match self.state {
+            SocketState::Connecting => {
+                self.reconnect.failed_connects += 1;
+                self.events.push_back(SocketEvent::ConnectFailed {
+                    consecutive: self.reconnect.failed_connects,
+                });
+                self.lose_link(now);
+                self.set_state(SocketState::Closed);
+                self.schedule_reconnect(now);
+            }
+            SocketState::Open => {
+                self.lose_link(now);
+                self.set_state(SocketState::Closed);
+                self.schedule_reconnect(now);
+            }
+            SocketState::Closing => self.set_state(SocketState::Closed),
+            // A socket that was given up after a dead heartbeat.
+            SocketState::Closed => {}
+        }
+    }
+
+    /// Gives up the open socket after its heartbeat went unanswered, and
+    /// schedules a reconnect without waiting for the WebSocket to report its
+    /// close, which can take a minute on a dead link.
+    pub(super) fn drop_dead_link(&mut self, now: Instant) {
+        self.close_current("heartbeat timeout");
+        self.lose_link(now);
+        self.set_state(SocketState::Closed);
+        self.schedule_reconnect(now);
+    }
+
+    /// Requests a new WebSocket with the next generation.
+    pub(super) fn start_connect(&mut self) {
+        self.reconnect.at = None;
+        self.generation += 1;
+        self.actions.push_back(Action::Connect {
+            generation: self.generation,
+        });
+        self.set_state(SocketState::Connecting);
+    }
+
+    fn close_current(&mut self, reason: &str) {
+        self.actions.push_back(Action::Disconnect {
+            generation: self.generation,
+            code: NORMAL_CLOSURE,
+            reason: reason.to_owned(),
+        });
+    }
+
+    fn schedule_reconnect(&mut self, now: Instant) {
+        if !self.wanted {
+            return;
+        }
+        let random_unit = self.next_random();
+        let wait = backoff::delay(
+            &self.settings.reconnect_after,
+            self.reconnect.attempt,
+            self.settings.jitter,
+            random_unit,
+        );
+        self.reconnect.attempt = self.reconnect.attempt.saturating_add(1);
+        self.reconnect.at = Some(now.plus(wait));
+    }
+
+    /// Forgets everything tied to the current link: the heartbeat and every
+    /// pending push (reported as timed out). Wanted channels become errored
+    /// and rejoin on the next open; leaving ones are closed, because the
+    /// server drops its channels with the socket.
+    fn lose_link(&mut self, now: Instant) {
+        let _ = now;
+        self.heartbeat.stop();
+        let lost = self.pushes.remove_where(|_| true);
+        self.report_lost_pushes(lost);
+
+        let topics: Vec<String> = self.channels.keys().cloned().collect();
+        for topic in topics {
+            let Some(channel) = self.channels.get_mut(&topic) else {
+                continue;
+            };
+            channel.rejoin_at = None;
+            let next = match channel.state {
+                _ if channel.wanted => ChannelState::Errored,
+                ChannelState::Leaving => ChannelState::Closed,
+                state => state,
+            };
+            self.set_channel_state(&topic, next);
+        }
+    }
+
+    /// Emits `PushTimedOut` for the layers' pushes among `lost`. Join and
+    /// leave pushes are the socket's own and need no report.
+    pub(super) fn report_lost_pushes(&mut self, lost: Vec<(u64, super::pushes::PendingPush)>) {
+        for (msg_ref, push) in lost {
+            if push.kind == PushKind::Message {
+                self.events.push_back(SocketEvent::PushTimedOut {
+                    topic: push.topic,
+                    push: super::PushRef(msg_ref),
+                });
+            }
+        }
+    }
+}
