@@ -85,8 +85,9 @@ struct Context {
 }
 
 impl Context {
-    /// The directory of the debug app build that the e2e tests serve; kept
-    /// apart from `dist/`, which holds the release build of `cargo xtask serve`.
+    /// Returns the directory of the debug app build that the e2e tests serve.
+    /// It is kept apart from `dist/`, which contains the release build of
+    /// `cargo xtask serve`.
     fn test_dist(&self) -> PathBuf {
         target_dir(&self.root).join("e2e-dist")
     }
