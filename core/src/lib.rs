@@ -7,6 +7,9 @@
 pub mod backoff;
 pub mod chat;
 pub mod local;
+pub mod outbox;
+pub mod room;
+pub mod session;
 pub mod socket;
 pub mod store;
 pub mod time;

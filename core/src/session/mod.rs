@@ -1,0 +1,336 @@
+//! The chat session: the client's orchestrator between the store, the socket,
+//! the outbox and the room timelines.
+//!
+//! [`ChatSession`] is sans-I/O like the socket it drives. The adapter feeds
+//! it one [`Input`] at a time with the current time, performs the socket
+//! [`Action`]s it returns, arms one timer for [`ChatSession::next_deadline`],
+//! and hands the [`Update`]s to the UI. The store is awaited inside
+//! [`ChatSession::handle`], which is why inputs must not overlap.
+//!
+//! On [`ChatSession::start`] the session paints from the store first
+//! (conversations, every room's messages, the outbox), then connects. One
+//! socket carries `inbox:<user_id>` and every ride topic of the inbox, each
+//! joined with the `last_seq` of its timeline. How sends are kept safe is
+//! described in [`crate::outbox`]; how the timeline fills gaps is described in
+//! [`crate::room`].
+
+mod events;
+mod inbox;
+mod rooms;
+mod sending;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use crate::backoff::SplitMix64;
+use crate::chat::{Conversation, Topic};
+use crate::local::LocalMessage;
+use crate::outbox::Outbox;
+use crate::room::RoomTimeline;
+use crate::socket::{self, Action, PushRef, Socket};
+use crate::store::Store;
+use crate::time::Instant;
+
+/// Meta key of the next outbox order, so orders keep increasing across
+/// reloads even when the outbox is empty.
+const NEXT_ORDER_KEY: &str = "outbox_next_order";
+
+/// An event or user intent that the adapter passes to the session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    SocketOpened {
+        generation: u64,
+    },
+    SocketClosed {
+        generation: u64,
+        code: u16,
+    },
+    SocketText {
+        generation: u64,
+        text: String,
+    },
+    SocketBinary {
+        generation: u64,
+        bytes: Vec<u8>,
+    },
+    /// The timer armed for [`ChatSession::next_deadline`] fired.
+    Timer,
+    /// The browser reported `online`, `visibilitychange` or `pageshow`: skip
+    /// the reconnect wait.
+    ReconnectHint,
+    /// The user pressed Send. `client_id` is a fresh UUID v7 or ULID and
+    /// `created_at_ms` the device clock, for display only.
+    SendText {
+        topic: String,
+        body: String,
+        client_id: String,
+        created_at_ms: f64,
+    },
+    /// The user asked to send a failed message again.
+    Retry {
+        client_id: String,
+    },
+    /// The user asked to delete a failed message.
+    Delete {
+        client_id: String,
+    },
+}
+
+/// A change for the UI, named in the past tense.
+// Updates live briefly in a queue, so an unboxed message costs little and
+// keeps the agreed variant shape.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Update {
+    /// Every known conversation, sorted by topic.
+    Conversations(Vec<Conversation>),
+    /// A room's messages as stored on this device, in display order.
+    RoomLoaded {
+        topic: String,
+        messages: Vec<LocalMessage>,
+    },
+    /// A message that is new or whose status, seq or content changed.
+    MessageUpserted {
+        message: LocalMessage,
+    },
+    MessageRemoved {
+        topic: String,
+        client_id: String,
+    },
+    /// The connection changed, or the number of queued messages did.
+    Connection {
+        state: ConnectionState,
+        queued: usize,
+    },
+    /// A ride topic was joined and its missing messages requested.
+    RoomJoined {
+        topic: String,
+    },
+    /// An operation failed. The message names what failed and what to do next.
+    Error {
+        message: String,
+    },
+}
+
+/// The connection as the UI shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnectionState {
+    /// The socket is open and the inbox is joined.
+    Online,
+    /// Connecting or joining, and no connect attempt has failed since the
+    /// last open.
+    Connecting,
+    /// A connect attempt failed; the socket keeps retrying.
+    Offline,
+}
+
+/// One ride conversation: its timeline and the messages shown in it.
+#[derive(Debug, Default)]
+struct Room {
+    timeline: RoomTimeline,
+    /// Every message of the room on this device, by `client_id`.
+    messages: BTreeMap<String, LocalMessage>,
+}
+
+/// The client's chat orchestrator, generic over the store.
+pub struct ChatSession<S: Store> {
+    user_id: String,
+    inbox_topic: String,
+    store: S,
+    socket: Socket,
+    random: SplitMix64,
+    outbox: Outbox,
+    rooms: BTreeMap<String, Room>,
+    conversations: BTreeMap<String, Conversation>,
+    /// Pending `msg:history` pushes, to the topic they fill.
+    history_pushes: HashMap<PushRef, String>,
+    next_order: u64,
+    inbox_joined: bool,
+    /// True after a failed connect, until the socket opens.
+    connect_failed: bool,
+    last_connection: Option<(ConnectionState, usize)>,
+    updates: VecDeque<Update>,
+}
+
+impl<S: Store> ChatSession<S> {
+    /// Creates a session for `user_id`. Nothing happens before
+    /// [`ChatSession::start`]. `seed` drives the jitter of every backoff.
+    pub fn new(user_id: String, store: S, settings: socket::Settings, seed: u64) -> Self {
+        let inbox_topic = Topic::inbox(&user_id).to_string();
+        Self {
+            user_id,
+            inbox_topic,
+            store,
+            socket: Socket::new(settings, seed),
+            // A different stream than the socket's, which uses `seed` itself.
+            random: SplitMix64::new(!seed),
+            outbox: Outbox::default(),
+            rooms: BTreeMap::new(),
+            conversations: BTreeMap::new(),
+            history_pushes: HashMap::new(),
+            next_order: 1,
+            inbox_joined: false,
+            connect_failed: false,
+            last_connection: None,
+            updates: VecDeque::new(),
+        }
+    }
+
+    /// Loads conversations, every room's messages and the outbox from the
+    /// store (emitting `Conversations` and `RoomLoaded` so the UI paints
+    /// before any network), then connects and joins `inbox:<user_id>` and
+    /// every known ride topic with its `last_seq`.
+    pub async fn start(&mut self, now: Instant) {
+        self.load_conversations().await;
+        self.load_outbox().await;
+
+        let mut topics: Vec<String> = self
+            .conversations
+            .keys()
+            .filter(|topic| matches!(Topic::parse(topic), Ok(Topic::Ride(_))))
+            .cloned()
+            .collect();
+        topics.extend(self.outbox.topics().map(str::to_owned));
+        topics.sort();
+        topics.dedup();
+
+        self.socket.connect(now);
+        self.socket
+            .join(now, &self.inbox_topic, serde_json::json!({}));
+        for topic in topics {
+            self.open_room(now, &topic).await;
+        }
+
+        self.drain_socket_events(now).await;
+        self.emit_connection();
+    }
+
+    /// Processes one input: the store is awaited here, so the adapter feeds
+    /// inputs one at a time.
+    pub async fn handle(&mut self, now: Instant, input: Input) {
+        match input {
+            Input::SocketOpened { generation } => self.socket.handle_open(now, generation),
+            Input::SocketClosed { generation, code } => {
+                self.socket.handle_close(now, generation, code)
+            }
+            Input::SocketText { generation, text } => {
+                self.socket.handle_text(now, generation, &text)
+            }
+            Input::SocketBinary { generation, bytes } => {
+                self.socket.handle_binary(now, generation, &bytes)
+            }
+            Input::Timer => self.handle_timer(now),
+            Input::ReconnectHint => self.socket.reconnect_now(now),
+            Input::SendText {
+                topic,
+                body,
+                client_id,
+                created_at_ms,
+            } => {
+                self.send_text(now, &topic, &body, &client_id, created_at_ms)
+                    .await
+            }
+            Input::Retry { client_id } => self.retry(now, &client_id).await,
+            Input::Delete { client_id } => self.delete(&client_id).await,
+        }
+
+        self.drain_socket_events(now).await;
+        self.emit_connection();
+    }
+
+    /// Takes the next action for the WebSocket adapter.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.socket.poll_action()
+    }
+
+    /// Returns the earliest instant at which an [`Input::Timer`] has work.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        [self.socket.next_deadline(), self.outbox.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Takes the next update for the UI.
+    pub fn poll_update(&mut self) -> Option<Update> {
+        self.updates.pop_front()
+    }
+
+    /// Returns the user this session belongs to.
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    fn handle_timer(&mut self, now: Instant) {
+        if self.socket.next_deadline().is_some_and(|due| due <= now) {
+            self.socket.handle_timer(now);
+        }
+        for topic in self.outbox.resume(now) {
+            self.flush(now, &topic);
+        }
+    }
+
+    async fn load_conversations(&mut self) {
+        match self.store.load_conversations().await {
+            Ok(conversations) => {
+                for conversation in conversations {
+                    self.conversations
+                        .insert(conversation.topic.clone(), conversation);
+                }
+                self.emit_conversations();
+            }
+            Err(error) => self.report(format!("Could not load conversations: {error}")),
+        }
+    }
+
+    async fn load_outbox(&mut self) {
+        let entries = match self.store.load_outbox().await {
+            Ok(entries) => entries,
+            Err(error) => {
+                self.report(format!("Could not load unsent messages: {error}"));
+                Vec::new()
+            }
+        };
+        self.outbox = Outbox::from_entries(entries);
+
+        let stored_next = match self.store.get_meta(NEXT_ORDER_KEY).await {
+            Ok(value) => value.and_then(|text| text.parse::<u64>().ok()),
+            Err(error) => {
+                self.report(format!("Could not load the outbox order: {error}"));
+                None
+            }
+        };
+        self.next_order = stored_next.unwrap_or(1).max(self.outbox.max_order() + 1);
+    }
+
+    fn emit(&mut self, update: Update) {
+        self.updates.push_back(update);
+    }
+
+    fn report(&mut self, message: String) {
+        self.emit(Update::Error { message });
+    }
+
+    fn emit_conversations(&mut self) {
+        let conversations = self.conversations.values().cloned().collect();
+        self.emit(Update::Conversations(conversations));
+    }
+
+    /// Emits a `Connection` update when the state or the queue size changed.
+    fn emit_connection(&mut self) {
+        let state = if self.socket.state().is_open() && self.inbox_joined {
+            ConnectionState::Online
+        } else if self.connect_failed {
+            ConnectionState::Offline
+        } else {
+            ConnectionState::Connecting
+        };
+        let current = (state, self.outbox.len());
+        if self.last_connection != Some(current) {
+            self.last_connection = Some(current);
+            self.emit(Update::Connection {
+                state,
+                queued: current.1,
+            });
+        }
+    }
+}

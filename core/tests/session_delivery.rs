@@ -1,0 +1,384 @@
+//! Delivery through the outbox: sends offline, resends after reconnects,
+//! lost replies, rate limits and permanent rejections, under virtual time.
+
+mod session_harness;
+
+use ridechat_core::chat::ErrorReason;
+use ridechat_core::local::DeliveryStatus;
+use ridechat_core::session::{ConnectionState, Input, Update};
+use ridechat_core::store::StoreError;
+use session_harness::{Harness, RIDE, client_ids};
+
+#[test]
+fn send_offline_shows_sending_then_pushes() {
+    let mut harness = Harness::offline();
+    harness.send("hello", "c1");
+
+    assert_eq!(harness.shown_status("c1"), Some(DeliveryStatus::Sending));
+    assert_eq!(harness.stored(RIDE)[0].status, DeliveryStatus::Sending);
+    assert_eq!(harness.outbox_len(), 1);
+    assert!(harness.server.received_pushes.is_empty());
+    assert_eq!(
+        harness.last_connection(),
+        Some((ConnectionState::Offline, 1))
+    );
+
+    harness.restore();
+    assert_eq!(harness.server_bodies(RIDE), vec!["hello"]);
+    assert_eq!(harness.shown_status("c1"), Some(DeliveryStatus::Sent));
+    let stored = harness.stored(RIDE);
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].seq, Some(1));
+    assert_eq!(stored[0].status, DeliveryStatus::Sent);
+    assert_eq!(harness.outbox_len(), 0);
+    assert_eq!(
+        harness.last_connection(),
+        Some((ConnectionState::Online, 0))
+    );
+}
+
+#[test]
+fn message_stored_before_it_is_shown() {
+    let mut harness = Harness::offline();
+    harness.send("hello", "c1");
+
+    let shown = harness
+        .updates
+        .iter()
+        .position(|update| matches!(update, Update::MessageUpserted { .. }));
+    assert!(shown.is_some(), "the message must be shown as sending");
+    assert_eq!(client_ids(&harness.stored(RIDE)), vec!["c1"]);
+}
+
+#[test]
+fn pushes_pipelined_in_order() {
+    let mut harness = Harness::online();
+    harness.auto_server = false;
+    harness.send("a", "c1");
+    harness.send("b", "c2");
+    harness.send("c", "c3");
+
+    let sent = harness.take_sent();
+    assert_eq!(Harness::sent_messages(&sent), vec!["c1", "c2", "c3"]);
+}
+
+#[test]
+fn resend_after_reconnect_in_order() {
+    let mut harness = Harness::online();
+    harness.auto_server = false;
+    harness.send("a", "c1");
+    harness.send("b", "c2");
+    harness.send("c", "c3");
+    harness.take_sent();
+
+    harness.cut();
+    harness.auto_server = true;
+    harness.restore();
+
+    let pushed: Vec<&str> = harness
+        .server
+        .received_pushes
+        .iter()
+        .map(|(_, client_id)| client_id.as_str())
+        .collect();
+    assert_eq!(pushed, vec!["c1", "c2", "c3"]);
+    assert_eq!(harness.server_bodies(RIDE), vec!["a", "b", "c"]);
+    assert_eq!(harness.stored_bodies(RIDE), vec!["a", "b", "c"]);
+    assert_eq!(harness.outbox_len(), 0);
+}
+
+#[test]
+fn lost_reply_then_resend_makes_one_message() {
+    let mut harness = Harness::online();
+    harness.server.lose_replies = true;
+    harness.send("on my way", "c1");
+    assert_eq!(harness.server_bodies(RIDE), vec!["on my way"]);
+    assert_eq!(harness.shown_status("c1"), Some(DeliveryStatus::Sending));
+
+    harness.server.lose_replies = false;
+    harness.cut();
+    harness.restore();
+
+    assert_eq!(harness.server_bodies(RIDE), vec!["on my way"]);
+    let stored = harness.stored(RIDE);
+    assert_eq!(stored.len(), 1, "the echo must merge into the pending row");
+    assert_eq!(stored[0].seq, Some(1));
+    assert_eq!(stored[0].status, DeliveryStatus::Sent);
+    assert_eq!(harness.outbox_len(), 0);
+}
+
+#[test]
+fn push_timeout_on_live_link_resends() {
+    let mut harness = Harness::online();
+    harness.server.lose_replies = true;
+    harness.send("on my way", "c1");
+    harness.server.lose_replies = false;
+
+    // Heartbeats keep being answered, so the link stays up: only the push
+    // times out (10 s), and the room resends after its pause.
+    harness.advance(15_000);
+
+    let pushes = harness.server.received_pushes.len();
+    assert_eq!(
+        pushes, 2,
+        "the message must be pushed again with the same client_id"
+    );
+    assert_eq!(harness.server_bodies(RIDE), vec!["on my way"]);
+    assert_eq!(harness.stored(RIDE).len(), 1);
+    assert_eq!(harness.shown_status("c1"), Some(DeliveryStatus::Sent));
+}
+
+#[test]
+fn push_timeout_never_fails_message() {
+    let mut harness = Harness::online();
+    harness.server.lose_replies = true;
+    harness.send("hello", "c1");
+    harness.advance(120_000);
+
+    assert_eq!(harness.shown_status("c1"), Some(DeliveryStatus::Sending));
+    assert_eq!(harness.outbox_len(), 1);
+}
+
+#[test]
+fn rate_limited_resends_in_order() {
+    let mut harness = Harness::online();
+    harness.server.rate_limited = true;
+    harness.send("a", "c1");
+    harness.send("b", "c2");
+    harness.send("c", "c3");
+
+    assert!(harness.server_bodies(RIDE).is_empty());
+    for client_id in ["c1", "c2", "c3"] {
+        assert_eq!(
+            harness.shown_status(client_id),
+            Some(DeliveryStatus::Sending)
+        );
+    }
+    assert_eq!(harness.outbox_len(), 3);
+
+    harness.server.rate_limited = false;
+    harness.advance(1_000);
+
+    assert_eq!(harness.server_bodies(RIDE), vec!["a", "b", "c"]);
+    let pushed: Vec<&str> = harness
+        .server
+        .received_pushes
+        .iter()
+        .map(|(_, client_id)| client_id.as_str())
+        .collect();
+    // The reply to c1 arrives before c2 is sent, so the paused room holds c2
+    // and c3 until the pause ends.
+    assert_eq!(pushed, vec!["c1", "c1", "c2", "c3"]);
+    assert_eq!(harness.outbox_len(), 0);
+}
+
+#[test]
+fn rate_limited_pause_grows() {
+    let mut harness = Harness::online();
+    harness.server.rate_limited = true;
+    harness.send("a", "c1");
+    harness.advance(1_000);
+    assert_eq!(
+        harness.server.received_pushes.len(),
+        2,
+        "first resend after 1 s"
+    );
+
+    harness.advance(1_999);
+    assert_eq!(
+        harness.server.received_pushes.len(),
+        2,
+        "second pause is 2 s"
+    );
+    harness.advance(1);
+    assert_eq!(harness.server.received_pushes.len(), 3);
+}
+
+#[test]
+fn permanent_failure_marks_only_that_message() {
+    let mut harness = Harness::online();
+    harness
+        .server
+        .reject
+        .insert("c2".to_owned(), ErrorReason::Invalid);
+    harness.send("same", "c1");
+    harness.send("same", "c2");
+    harness.send("same", "c3");
+
+    assert_eq!(harness.shown_status("c1"), Some(DeliveryStatus::Sent));
+    assert_eq!(harness.shown_status("c3"), Some(DeliveryStatus::Sent));
+    let failed = DeliveryStatus::Failed {
+        reason: ErrorReason::Invalid,
+        detail: Some("rejected by the test".to_owned()),
+    };
+    assert_eq!(harness.shown_status("c2"), Some(failed.clone()));
+
+    let stored = harness.stored(RIDE);
+    assert_eq!(client_ids(&stored), vec!["c1", "c3", "c2"]);
+    assert_eq!(stored[2].status, failed);
+    assert_eq!(harness.outbox_len(), 0);
+    assert_eq!(harness.server_bodies(RIDE), vec!["same", "same"]);
+}
+
+#[test]
+fn retry_resends_failed_message() {
+    let mut harness = Harness::online();
+    harness
+        .server
+        .reject
+        .insert("c1".to_owned(), ErrorReason::Closed);
+    harness.send("hello", "c1");
+    harness.server.reject.clear();
+
+    harness.input(Input::Retry {
+        client_id: "c1".to_owned(),
+    });
+
+    assert_eq!(harness.shown_status("c1"), Some(DeliveryStatus::Sent));
+    let pushed: Vec<&str> = harness
+        .server
+        .received_pushes
+        .iter()
+        .map(|(_, client_id)| client_id.as_str())
+        .collect();
+    assert_eq!(pushed, vec!["c1", "c1"], "a retry keeps the client_id");
+    assert_eq!(harness.stored(RIDE).len(), 1);
+}
+
+#[test]
+fn retry_of_pending_message_is_rejected() {
+    let mut harness = Harness::offline();
+    harness.send("hello", "c1");
+    harness.input(Input::Retry {
+        client_id: "c1".to_owned(),
+    });
+
+    assert_eq!(harness.errors().len(), 1);
+    assert!(harness.errors()[0].contains("only a failed message"));
+    assert_eq!(harness.outbox_len(), 1);
+}
+
+#[test]
+fn delete_removes_failed_message() {
+    let mut harness = Harness::online();
+    harness
+        .server
+        .reject
+        .insert("c1".to_owned(), ErrorReason::TooLong);
+    harness.send("hello", "c1");
+    harness.input(Input::Delete {
+        client_id: "c1".to_owned(),
+    });
+
+    assert!(harness.stored(RIDE).is_empty());
+    let removed = harness.updates.iter().any(|update| {
+        *update
+            == Update::MessageRemoved {
+                topic: RIDE.to_owned(),
+                client_id: "c1".to_owned(),
+            }
+    });
+    assert!(removed);
+}
+
+#[test]
+fn empty_and_long_bodies_rejected() {
+    let mut harness = Harness::offline();
+    harness.send("", "c1");
+    harness.send(&"é".repeat(4_001), "c2");
+    harness.send(&"é".repeat(4_000), "c3");
+
+    let errors = harness.errors();
+    assert_eq!(errors.len(), 2);
+    assert!(errors[0].contains("empty"), "{}", errors[0]);
+    assert!(errors[1].contains("4001 characters"), "{}", errors[1]);
+    assert_eq!(client_ids(&harness.stored(RIDE)), vec!["c3"]);
+    assert_eq!(harness.outbox_len(), 1);
+}
+
+#[test]
+fn invalid_topic_and_client_id_rejected() {
+    let mut harness = Harness::offline();
+    harness.send_to("inbox:r1", "hello", "c1");
+    harness.send("hello", "not valid");
+    harness.send("hello", "c3");
+    harness.send("again", "c3");
+
+    assert_eq!(harness.errors().len(), 3);
+    assert_eq!(harness.outbox_len(), 1);
+}
+
+#[test]
+fn store_failure_sends_nothing() {
+    let mut harness = Harness::online();
+    harness
+        .store
+        .set_write_error(Some(StoreError::QuotaExceeded));
+    harness.send("hello", "c1");
+
+    assert_eq!(harness.errors().len(), 1);
+    assert!(
+        harness.errors()[0].contains("quota"),
+        "{}",
+        harness.errors()[0]
+    );
+    assert!(harness.server.received_pushes.is_empty());
+    assert_eq!(harness.shown_status("c1"), None);
+}
+
+#[test]
+fn reload_resends_stored_outbox() {
+    let mut harness = Harness::offline();
+    harness.send("a", "c1");
+    harness.send("b", "c2");
+
+    harness.link_up = true;
+    harness.reload();
+
+    let loaded = harness.updates.iter().find_map(|update| match update {
+        Update::RoomLoaded { topic, messages } if topic == RIDE => Some(client_ids(messages)),
+        _ => None,
+    });
+    assert_eq!(loaded, Some(vec!["c1".to_owned(), "c2".to_owned()]));
+    assert_eq!(harness.server_bodies(RIDE), vec!["a", "b"]);
+    assert_eq!(harness.outbox_len(), 0);
+}
+
+#[test]
+fn reload_keeps_order_after_failed_message() {
+    let mut harness = Harness::online();
+    harness
+        .server
+        .reject
+        .insert("c1".to_owned(), ErrorReason::Invalid);
+    harness.send("a", "c1");
+    harness.cut();
+    harness.reload();
+    harness.send("b", "c2");
+
+    assert_eq!(client_ids(&harness.stored(RIDE)), vec!["c1", "c2"]);
+}
+
+#[test]
+fn rate_limited_pipeline_resends_from_first() {
+    let mut harness = Harness::online();
+    harness.auto_server = false;
+    harness.send("a", "c1");
+    harness.send("b", "c2");
+    harness.send("c", "c3");
+
+    harness.server.rate_limited = true;
+    for frame in harness.take_sent() {
+        let replies = harness.server.receive(session_harness::USER, &frame);
+        for reply in replies {
+            harness.deliver(reply);
+        }
+    }
+    harness.server.rate_limited = false;
+    harness.auto_server = true;
+    harness.advance(1_000);
+
+    assert_eq!(harness.server_bodies(RIDE), vec!["a", "b", "c"]);
+    assert_eq!(harness.stored_bodies(RIDE), vec!["a", "b", "c"]);
+    assert_eq!(harness.outbox_len(), 0);
+}
