@@ -1,8 +1,8 @@
 //! Reconnect and rejoin delays, as a pure function of the attempt number.
 //!
 //! [`delay`] picks the step for the attempt (the last step repeats) and then
-//! shortens it by a random fraction of at most `jitter`, so clients that lost
-//! the same server at the same moment do not all come back at once. The random
+//! shortens it by a random fraction of at most `jitter`. Clients that lost the
+//! same server at the same moment therefore do not all come back at once. The random
 //! number is an argument, which keeps the function testable without sleeping.
 //! [`SplitMix64`] supplies those numbers from a seed, so core needs no `rand`.
 
@@ -24,8 +24,8 @@ pub fn delay(steps: &[Duration], attempt: u32, jitter: f64, random_unit: f64) ->
 
     let jitter = clamp_unit(jitter);
     let random_unit = clamp_unit(random_unit);
-    let kept = 1.0 - jitter * random_unit;
-    step.mul_f64(kept)
+    let fraction = 1.0 - jitter * random_unit;
+    step.mul_f64(fraction)
 }
 
 fn clamp_unit(value: f64) -> f64 {
@@ -85,17 +85,16 @@ mod tests {
             .collect();
         assert_eq!(
             delays,
-            [10, 50, 100, 150, 200, 250, 500, 1000, 2000, 5000, 5000, 5000]
+            [
+                10, 50, 100, 150, 200, 250, 500, 1000, 2000, 5000, 5000, 5000
+            ]
         );
     }
 
     #[test]
     fn delay_repeats_last_step_for_huge_attempts() {
         let steps = phoenix_reconnect_steps();
-        assert_eq!(
-            delay(&steps, u32::MAX, 0.0, 0.0),
-            Duration::from_secs(5)
-        );
+        assert_eq!(delay(&steps, u32::MAX, 0.0, 0.0), Duration::from_secs(5));
     }
 
     #[test]

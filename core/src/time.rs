@@ -1,5 +1,5 @@
-//! Time as the protocol core sees it: milliseconds on a monotonic clock that
-//! the adapter chooses and passes in with every event.
+//! Time in the protocol core: milliseconds on a monotonic clock that the
+//! adapter chooses and passes in with every event.
 
 use std::time::Duration;
 

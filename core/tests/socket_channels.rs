@@ -482,6 +482,10 @@ fn undecodable_frames_counted_and_dropped() {
     harness.drain();
 
     assert_eq!(harness.socket.undecodable_frames(), 5);
+    assert_eq!(
+        harness.socket.last_decode_error(),
+        Some(&wire::DecodeError::Empty)
+    );
     assert!(harness.events.is_empty());
     assert_eq!(harness.socket.state(), SocketState::Open);
 }
@@ -550,6 +554,10 @@ fn reply_with_unknown_status_times_out() {
     harness.reply(&frame, "maybe", json!({}));
     assert!(outcomes(&harness).is_empty());
     assert_eq!(harness.socket.undecodable_frames(), 1);
+    assert_eq!(
+        harness.socket.last_decode_error(),
+        Some(&wire::DecodeError::ReplyStatus(r#""maybe""#.into()))
+    );
 
     harness.advance(10_000);
     assert_eq!(outcomes(&harness), [timed_out(push)]);

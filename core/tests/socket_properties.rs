@@ -1,10 +1,10 @@
 //! Property test over random sequences of socket operations.
 //!
 //! A model adapter and server drive the socket through connects, opens,
-//! closes, joins, pushes, replies, server errors and timer jumps, and check
-//! after every step that at most one socket is live, that frames go only to
-//! the open socket, that a joined channel implies an open socket, and that
-//! every push gets exactly one outcome.
+//! closes, joins, pushes, replies, server errors and timer jumps. After every
+//! step the model checks that at most one socket is live and that frames go
+//! only to the open socket. It also checks that a joined channel implies an
+//! open socket and that every push gets exactly one outcome.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -28,7 +28,7 @@ enum Op {
     ReportGivenUpClose,
     StaleGenerationEvents,
     Join(usize),
-    /// Joins and answers the join at once with ok, so pushes get through.
+    /// Joins and replies ok to the join at once, so pushes get through.
     JoinConfirmed(usize),
     Leave(usize),
     Push(usize),
@@ -82,7 +82,7 @@ struct Model {
     /// Generations the socket gave up whose close was not reported yet.
     given_up: Vec<u64>,
     latest_generation: u64,
-    /// Frames with a `ref` sent on the open socket and not answered yet.
+    /// Frames with a `ref` sent on the open socket and still without a reply.
     outstanding: Vec<Frame>,
     /// Latest `join_ref` sent per topic.
     join_refs: BTreeMap<String, String>,
@@ -312,10 +312,8 @@ impl Model {
                 let frame = wire::decode_text(&text).map_err(|error| {
                     TestCaseError::fail(format!("sent an invalid frame: {error}"))
                 })?;
-                if frame.event == events::JOIN {
-                    if let Some(join_ref) = &frame.join_ref {
-                        self.join_refs.insert(frame.topic.clone(), join_ref.clone());
-                    }
+                if let (events::JOIN, Some(join_ref)) = (frame.event.as_str(), &frame.join_ref) {
+                    self.join_refs.insert(frame.topic.clone(), join_ref.clone());
                 }
                 if frame.msg_ref.is_some() {
                     self.outstanding.push(frame);

@@ -3,7 +3,7 @@ use serde_json::Value;
 use super::ChannelState;
 use crate::time::Instant;
 
-/// What the socket keeps per topic.
+/// State of one topic's channel, as the socket tracks it.
 #[derive(Debug, Clone)]
 pub(super) struct Channel {
     pub state: ChannelState,

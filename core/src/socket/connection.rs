@@ -79,10 +79,10 @@ impl Socket {
 
     /// Reports that the socket of `generation` closed with `code`.
     ///
-    /// Any close the user did not ask for is followed by a reconnect after
-    /// the backoff, whatever the code: a rejected token and a network drop
-    /// both look like a close to a browser, and a server restart must not
-    /// leave the chat offline.
+    /// Any close the user did not request is followed by a reconnect after
+    /// the backoff, whatever the code. phoenix.js skips the reconnect after
+    /// code 1000, but a browser reports a rejected token and a network drop
+    /// alike, and a server restart must not leave the chat offline.
     pub fn handle_close(&mut self, now: Instant, generation: u64, code: u16) {
         let _ = code;
         if generation != self.generation {

@@ -5,7 +5,7 @@
 use super::pushes::{PendingPush, PushKind};
 use super::{ChannelState, PushRef, Socket, SocketEvent};
 use crate::time::Instant;
-use crate::wire::{self, Frame, Reply, ReplyStatus, binary, events};
+use crate::wire::{self, DecodeError, Frame, Payload, Reply, ReplyStatus, binary, events};
 
 /// Join error reasons after which retrying cannot help.
 const PERMANENT_JOIN_ERRORS: [&str; 2] = ["unauthorized", "not_found"];
@@ -18,7 +18,7 @@ impl Socket {
         }
         match wire::decode_text(text) {
             Ok(frame) => self.route(now, frame),
-            Err(_) => self.undecodable_frames += 1,
+            Err(error) => self.record_undecodable(error),
         }
     }
 
@@ -29,8 +29,13 @@ impl Socket {
         }
         match binary::decode_from_server(bytes) {
             Ok(frame) => self.route(now, frame),
-            Err(_) => self.undecodable_frames += 1,
+            Err(error) => self.record_undecodable(error),
         }
+    }
+
+    fn record_undecodable(&mut self, error: DecodeError) {
+        self.undecodable_frames += 1;
+        self.last_decode_error = Some(error);
     }
 
     fn accepts_frames_of(&self, generation: u64) -> bool {
@@ -81,9 +86,9 @@ impl Socket {
             return;
         }
         let Some(reply) = frame.as_reply() else {
-            // An unknown status is a malformed frame. The push stays pending
-            // and times out, so it still gets exactly one outcome.
-            self.undecodable_frames += 1;
+            // A missing or unknown status makes the frame malformed. The push
+            // stays pending and times out, so it still gets one outcome.
+            self.record_undecodable(reply_status_error(&frame));
             return;
         };
         let Some(push) = self.pushes.remove(msg_ref) else {
@@ -148,4 +153,14 @@ impl Socket {
             _ => {}
         }
     }
+}
+
+/// Describes the status of a `phx_reply` that is neither `ok` nor `error`.
+fn reply_status_error(frame: &Frame) -> DecodeError {
+    let status = match &frame.payload {
+        Payload::Json(payload) => payload.get("status").map(|status| status.to_string()),
+        Payload::BinaryReply { status, .. } => Some(format!("{status:?}")),
+        Payload::Binary(_) => None,
+    };
+    DecodeError::ReplyStatus(status.unwrap_or_else(|| "missing".to_owned()))
 }

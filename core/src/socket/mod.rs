@@ -9,8 +9,8 @@
 //!
 //! # Connections and generations
 //!
-//! Every WebSocket the socket asks for gets a new generation number. The
-//! adapter passes it back with each event, and events of any generation but
+//! Every WebSocket requested with [`Action::Connect`] gets a new generation
+//! number. The adapter passes it back with each event, and events of any generation but
 //! the current one are ignored, so a slow close or a late message from a
 //! socket that was given up cannot disturb its successor. At most one
 //! generation is connecting or open at a time. After a close that the user did
@@ -34,7 +34,10 @@
 //! dropped; broadcasts carry no `join_ref` and are never stale. Replies are
 //! matched to pushes by `ref`. Pushes are sent only while the channel is
 //! joined: the socket never buffers, and the outbox above resends after the
-//! next join. Every push gets exactly one outcome, a reply or a timeout.
+//! next join. Every push gets exactly one outcome, a reply or a timeout. A
+//! socket close, a channel error, a leave or a rejoin reports the channel's
+//! unanswered pushes as timed out at once, because their replies can no
+//! longer arrive.
 //!
 //! # Heartbeat rule
 //!
@@ -64,7 +67,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::backoff::SplitMix64;
 use crate::time::Instant;
-use crate::wire::{self, Frame};
+use crate::wire::{self, DecodeError, Frame};
 use channel::Channel;
 use heartbeat::Heartbeat;
 use pushes::Pushes;
@@ -89,6 +92,7 @@ pub struct Socket {
     actions: VecDeque<Action>,
     events: VecDeque<SocketEvent>,
     undecodable_frames: u64,
+    last_decode_error: Option<DecodeError>,
 }
 
 /// Reconnect backoff state.
@@ -119,6 +123,7 @@ impl Socket {
             actions: VecDeque::new(),
             events: VecDeque::new(),
             undecodable_frames: 0,
+            last_decode_error: None,
         }
     }
 
@@ -132,6 +137,7 @@ impl Socket {
         self.events.pop_front()
     }
 
+    /// Returns the state of the connection.
     pub fn state(&self) -> SocketState {
         self.state
     }
@@ -147,6 +153,13 @@ impl Socket {
         self.undecodable_frames
     }
 
+    /// Returns why the latest undecodable frame was dropped, for the adapter
+    /// to log next to [`Socket::undecodable_frames`].
+    pub fn last_decode_error(&self) -> Option<&DecodeError> {
+        self.last_decode_error.as_ref()
+    }
+
+    /// Returns the settings this socket was created with.
     pub fn settings(&self) -> &Settings {
         &self.settings
     }

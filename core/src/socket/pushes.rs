@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use crate::time::Instant;
 
-/// What a pending ref was sent for.
+/// Kind of frame that a pending ref was sent with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum PushKind {
     Join,

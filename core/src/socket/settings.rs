@@ -2,8 +2,8 @@ use std::time::Duration;
 
 /// Timings of the socket and its channels.
 ///
-/// [`Settings::default`] holds the phoenix.js 1.7 defaults plus ridechat's
-/// early probe and heartbeat timeout. Tests and browser suites run with
+/// [`Settings::default`] returns the phoenix.js defaults plus ridechat's
+/// early probe and shorter heartbeat timeout. Tests and browser suites run with
 /// [`Settings::scaled`] copies so they stay fast.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -26,15 +26,17 @@ pub struct Settings {
 }
 
 impl Default for Settings {
-    /// Returns the phoenix.js defaults: heartbeat 30 s, push and join timeout
-    /// 10 s, reconnect after 10, 50, 100, 150, 200, 250, 500, 1000, 2000 ms
-    /// then 5 s, rejoin after 1, 2, 5 s then 10 s.
+    /// Returns the phoenix.js defaults (`socket.js` and `constants.js` in the
+    /// Phoenix repository): heartbeat 30 s, push and join timeout 10 s,
+    /// reconnect after 10, 50, 100, 150, 200, 250, 500, 1000, 2000 ms then
+    /// 5 s, rejoin after 1, 2, 5 s then 10 s.
     ///
-    /// ridechat adds a heartbeat timeout of 10 s (phoenix.js waits for the next
-    /// heartbeat, 30 s) and a probe after 3 s of waiting push. The design
-    /// assumes round trips of up to 2 s on mobile networks, so 10 s leaves
-    /// room for a slow link and a dead one is found about 13 s after a push
-    /// went unanswered. Jitter is 0.5 (phoenix.js has none).
+    /// ridechat shortens the heartbeat timeout to 10 s, where phoenix.js
+    /// waits one heartbeat interval (30 s), and probes after a push has waited
+    /// 3 s. Round trips on the mobile networks ridechat targets reach about
+    /// 2 s, so 10 s leaves room for a slow link. A dead link is then found
+    /// 13 s after a push got no reply. Jitter is 0.5, where phoenix.js has
+    /// none.
     fn default() -> Self {
         let millis = |values: &[u64]| values.iter().copied().map(Duration::from_millis).collect();
         Self {

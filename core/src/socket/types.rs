@@ -86,7 +86,7 @@ pub enum PushError {
     /// The socket is not open or the channel is not joined, so nothing was
     /// sent.
     #[error(
-        "the channel is not joined or the socket is not open; push again after the next Joined event"
+        "cannot push because the channel is not joined or the socket is not open (push again after the next Joined event)"
     )]
     NotJoined,
 }
@@ -110,7 +110,7 @@ pub enum Action {
     },
 }
 
-/// What happened, for the layers above, returned by
+/// Event for the layers above, returned by
 /// [`Socket::poll_event`](super::Socket::poll_event).
 #[derive(Debug, Clone, PartialEq)]
 pub enum SocketEvent {
@@ -138,8 +138,9 @@ pub enum SocketEvent {
         topic: String,
         response: Value,
     },
-    /// A server push or broadcast on a joining or joined topic (frames with a
-    /// stale `join_ref` are already dropped).
+    /// A server push or broadcast on a topic that is not closed (frames with
+    /// a stale `join_ref` are already dropped). Broadcasts that arrive before
+    /// the join reply are delivered too.
     Message {
         topic: String,
         event: String,

@@ -50,6 +50,8 @@ pub enum DecodeError {
     Truncated { expected: usize, actual: usize },
     #[error("binary frame field `{0}` is not valid UTF-8")]
     Utf8(&'static str),
+    #[error("phx_reply has status {0}, expected \"ok\" or \"error\"")]
+    ReplyStatus(String),
 }
 
 /// Errors from encoding a frame for the socket.

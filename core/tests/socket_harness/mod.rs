@@ -54,7 +54,7 @@ impl Harness {
         }
     }
 
-    /// A harness whose socket is open (generation 1) and `TOPIC` joined.
+    /// Creates a harness whose socket is open (generation 1) and `TOPIC` joined.
     pub fn joined() -> Self {
         let mut harness = Self::new(settings());
         harness.open();
@@ -145,7 +145,7 @@ impl Harness {
         self.receive(&reply);
     }
 
-    /// Answers the latest heartbeat sent.
+    /// Replies ok to the latest heartbeat sent.
     pub fn reply_to_heartbeat(&mut self) {
         let heartbeat = self
             .last_sent(wire::events::HEARTBEAT)
