@@ -31,7 +31,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         .map_err(|error| format!("cannot create {}: {error}", data_dir.display()))?;
     let db = data_dir.join("ridechat.sqlite");
 
-    let server = Server::start_demo(&bin, &addr, &db, &root.join("dist"))?;
+    let server = Server::start_demo(&bin, &addr, &db, Some(&root.join("dist")))?;
     println!();
     println!(
         "ridechat is running. Open {}/demo to chat as a rider and a driver.",

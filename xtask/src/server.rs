@@ -26,12 +26,22 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `bin serve --demo --addr <addr> --db <db> --dist <dist>` and waits
-    /// for its `listening on` line.
-    pub fn start_demo(bin: &Path, addr: &str, db: &Path, dist: &Path) -> Result<Self, String> {
+    /// Starts `bin serve --demo --addr <addr> --db <db> [--dist <dist>]` and
+    /// waits for its `listening on` line. Without `dist` the server serves
+    /// the socket and the API but no app.
+    pub fn start_demo(
+        bin: &Path,
+        addr: &str,
+        db: &Path,
+        dist: Option<&Path>,
+    ) -> Result<Self, String> {
         let mut command = Command::new(bin);
-        command.args(["serve", "--demo", "--addr", addr, "--db"]);
-        command.arg(db).arg("--dist").arg(dist);
+        command
+            .args(["serve", "--demo", "--addr", addr, "--db"])
+            .arg(db);
+        if let Some(dist) = dist {
+            command.arg("--dist").arg(dist);
+        }
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
         println!("$ {}", describe(&command));
 
