@@ -72,7 +72,7 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct LimitArgs {
-    /// Longest text message, in Unicode code points.
+    /// Maximum length of a text message, in Unicode code points.
     #[arg(long, value_name = "CHARS", default_value_t = Limits::default().max_message_chars)]
     pub max_message_chars: usize,
     /// Messages per join reply or history page (1 to 100).
@@ -123,7 +123,7 @@ pub struct TokenArgs {
     pub storage: StorageArgs,
 }
 
-/// The contract caps a page at 100 messages.
+/// Parses `--page-size`, which the contract caps at 100 messages.
 fn parse_page_size(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(size @ 1..=100) => Ok(size),

@@ -26,7 +26,7 @@ pub struct ServeOptions {
     pub limits: Limits,
 }
 
-/// Why the server could not start or stopped with an error.
+/// Failure to start the server, or an error that stopped it.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error(transparent)]
@@ -73,7 +73,7 @@ impl RunningServer {
         }
     }
 
-    /// A sender that stops the server when it sends `true`.
+    /// Returns a sender that stops the server when it sends `true`.
     pub fn shutdown_handle(&self) -> watch::Sender<bool> {
         self.shutdown.clone()
     }

@@ -4,11 +4,11 @@ use std::time::Duration;
 
 use ridechat_core::chat::limits;
 
-/// Limits the server enforces. [`Limits::default`] holds the values the chat
-/// contract documents.
+/// Limits the server enforces. [`Limits::default`] contains the values the
+/// chat contract documents.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
-    /// Longest text body of a message, in Unicode code points.
+    /// Maximum length of a text body, in Unicode code points.
     pub max_message_chars: usize,
     /// Messages per join reply or `msg:history` page.
     pub page_size: usize,

@@ -34,7 +34,7 @@ impl std::fmt::Debug for TokenSigner {
     }
 }
 
-/// What a valid token proves: who holds it and until when.
+/// Identity and expiry proven by a valid token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claims {
     pub user_id: String,
@@ -47,7 +47,7 @@ struct Payload {
     exp: i64,
 }
 
-/// Why a token was rejected.
+/// Reason a token was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     #[error("token is missing; send it as `Authorization: Bearer <token>` or `token=<token>`")]
@@ -60,7 +60,7 @@ pub enum TokenError {
     Expired(i64),
 }
 
-/// Why the secret file could not be read or created.
+/// Failure to read or create the secret file.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
     #[error("failed to read or create the token secret {path}: {source}")]
@@ -117,7 +117,8 @@ impl TokenSigner {
             sub: user_id.to_owned(),
             exp: expires_at.unix_timestamp(),
         };
-        // Serializing a struct of a string and an integer cannot fail.
+        // serde_json fails only on maps with non-string keys and on failing
+        // Serialize impls, and this struct has neither.
         let json = serde_json::to_vec(&payload).unwrap_or_default();
         let encoded = URL_SAFE_NO_PAD.encode(json);
         let signature = URL_SAFE_NO_PAD.encode(self.sign(encoded.as_bytes()));
@@ -161,12 +162,13 @@ impl TokenSigner {
     }
 
     fn mac(&self) -> HmacSha256 {
-        // HMAC accepts keys of any length, so this never fails.
+        // `new_from_slice` fails only for fixed-size keys, and HMAC takes keys
+        // of any length.
         HmacSha256::new_from_slice(&self.key).expect("HMAC accepts keys of any length")
     }
 }
 
-/// The default secret path: the database path with `.secret` appended.
+/// Returns the default secret path: the database path with `.secret` appended.
 pub fn default_secret_path(db: &Path) -> PathBuf {
     let mut name = db.as_os_str().to_owned();
     name.push(".secret");

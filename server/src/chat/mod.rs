@@ -34,10 +34,10 @@ pub struct Chat {
     rate_limiter: Arc<RateLimiter>,
 }
 
-/// Why a join or push failed.
+/// Failure of a join or push.
 #[derive(Debug, thiserror::Error)]
 pub enum ChatError {
-    /// A rejection the client is told about in an error reply.
+    /// A rejection, sent to the client in an error reply.
     #[error("rejected: {0:?}")]
     Reject(ErrorReply),
     /// A server fault; the channel crashes (`phx_error`) and the client rejoins.
@@ -145,7 +145,8 @@ impl Chat {
     }
 
     /// Removes `socket` from `topic` after a leave, a rejoin or a disconnect.
-    /// On a ride, tells the other members that this user stopped typing.
+    /// On a ride, broadcasts to the other members that this user stopped
+    /// typing.
     pub fn leave(&self, topic: &Topic, socket: &SocketHandle) {
         let name = topic.to_string();
         self.hub.unsubscribe(&name, socket.id);

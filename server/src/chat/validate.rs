@@ -14,7 +14,7 @@ pub struct TextMessage {
     pub body: String,
 }
 
-/// Which page `msg:history` asks for.
+/// Position of the page that `msg:history` requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HistoryCursor {
     Before(u64),

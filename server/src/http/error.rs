@@ -5,13 +5,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-/// An HTTP error answered as JSON `{error, detail}`.
+/// An HTTP error, sent as JSON `{error, detail}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: StatusCode,
     /// A short machine-readable code, such as `unauthorized`.
     pub error: &'static str,
-    /// What failed and how to fix it, for people.
+    /// Description of what failed and how to fix it, for people.
     pub detail: String,
 }
 

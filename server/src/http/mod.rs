@@ -22,7 +22,7 @@ use crate::chat::Chat;
 use crate::token::TokenSigner;
 use error::ApiError;
 
-/// What every handler shares.
+/// State shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
     pub chat: Arc<Chat>,

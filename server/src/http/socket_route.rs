@@ -1,7 +1,7 @@
 //! `GET /socket/websocket?vsn=2.0.0&token=...`: the Phoenix socket endpoint.
 //!
 //! The token is checked before the upgrade, so a bad, expired or missing
-//! token gets HTTP 403 as Phoenix answers it. The query string carries the
+//! token gets HTTP 403, the status Phoenix returns. The query string carries the
 //! token, so nothing here logs it.
 
 use axum::extract::rejection::QueryRejection;

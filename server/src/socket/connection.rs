@@ -17,7 +17,7 @@ use super::{ConnectionContext, Inbound, Outbound, close_code};
 use crate::chat::{Chat, ChatError};
 use crate::hub::{Delivery, SocketHandle};
 
-/// Why the connection loop stops.
+/// Reason the connection loop stops.
 #[derive(Debug)]
 enum Stop {
     /// Send this close frame, then end.
@@ -289,8 +289,8 @@ where
         }
     }
 
-    /// Drops a channel after a server fault and tells the client with
-    /// `phx_error`, as Phoenix does when a channel process crashes.
+    /// Drops a channel after a server fault and sends `phx_error` to the
+    /// client, as Phoenix does when a channel process crashes.
     async fn crash_channel(&mut self, topic: &str) -> Result<(), Stop> {
         let Some(channel) = self.channels.remove(topic) else {
             return Ok(());
@@ -384,7 +384,7 @@ fn error_response(reply: &ErrorReply) -> Value {
     serde_json::to_value(reply).unwrap_or_else(|_| json!({ "reason": "invalid" }))
 }
 
-/// A close frame's reason may hold at most 123 bytes (RFC 6455, 5.5).
+/// Cuts a close reason to the 123 bytes a close frame allows (RFC 6455, 5.5).
 fn truncate_reason(reason: &str) -> String {
     const MAX: usize = 123;
     if reason.len() <= MAX {

@@ -9,9 +9,10 @@
 //!   channel instance (`phx_close` with its `join_ref`) and joins anew.
 //! - `phx_leave` gets an ok reply, then `phx_close`.
 //! - A push to a topic this socket has not joined gets the error reply
-//!   `{reason: "unmatched topic"}`; a push whose `join_ref` differs from the
-//!   channel's current one is stale and ignored without a reply. A push
-//!   without a `join_ref` counts as current.
+//!   `{reason: "unmatched topic"}`.
+//! - A push whose `join_ref` differs from the channel's current one is stale
+//!   and ignored without a reply. A push without a `join_ref` counts as
+//!   current.
 //! - A failure inside the server crashes the channel: `phx_error`, and the
 //!   client rejoins.
 //! - A message that cannot be decoded closes the socket with code 1007, one
@@ -56,7 +57,7 @@ pub mod close_code {
     pub const TRY_AGAIN_LATER: u16 = 1013;
 }
 
-/// What a connection needs besides its two ends.
+/// Shared state of a connection, besides its two ends.
 #[derive(Clone)]
 pub struct ConnectionContext {
     pub chat: Arc<Chat>,
@@ -64,3 +65,6 @@ pub struct ConnectionContext {
     /// Flips to true when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
 }
+
+#[cfg(test)]
+mod tests;

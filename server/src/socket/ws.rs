@@ -24,8 +24,8 @@ fn to_axum(message: Outbound) -> Message {
     }
 }
 
-/// Maps a received message; pings and pongs are answered by the transport
-/// and skipped here.
+/// Maps a received message. The transport replies to pings itself, so pings
+/// and pongs are skipped here.
 fn from_axum(message: Result<Message, axum::Error>) -> Option<Result<Inbound, axum::Error>> {
     match message {
         Ok(Message::Text(text)) => Some(Ok(Inbound::Text(text.as_str().to_owned()))),

@@ -100,8 +100,8 @@ pub fn by_seq(
     raw.map(RawMessage::into_message).transpose()
 }
 
-/// The newest `limit` messages with seq above `after_seq`; `more` is true when
-/// older ones above `after_seq` remain.
+/// Reads the newest `limit` messages with seq above `after_seq`. `more` is
+/// true when older ones above `after_seq` remain.
 pub fn newest_after(
     connection: &Connection,
     ride_id: &str,
@@ -116,8 +116,8 @@ pub fn newest_after(
     Ok(page)
 }
 
-/// The `limit` messages just below `before_seq`; `more` is true when older
-/// ones remain.
+/// Reads the `limit` messages just below `before_seq`. `more` is true when
+/// older ones remain.
 pub fn before(
     connection: &Connection,
     ride_id: &str,
@@ -132,8 +132,8 @@ pub fn before(
     Ok(page)
 }
 
-/// The `limit` messages just above `after_seq`; `more` is true when newer
-/// ones remain.
+/// Reads the `limit` messages just above `after_seq`. `more` is true when
+/// newer ones remain.
 pub fn after(
     connection: &Connection,
     ride_id: &str,

@@ -110,3 +110,6 @@ impl Store {
         work(&mut connection)
     }
 }
+
+#[cfg(test)]
+mod tests;

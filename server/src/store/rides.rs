@@ -21,7 +21,7 @@ impl Ride {
         self.rider_id == user_id || self.driver_id == user_id
     }
 
-    /// The member who is not `user_id`.
+    /// Returns the member who is not `user_id`.
     pub fn peer_of(&self, user_id: &str) -> &str {
         if self.rider_id == user_id {
             &self.driver_id

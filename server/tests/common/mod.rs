@@ -258,3 +258,78 @@ pub fn json_payload(frame: &Frame) -> Value {
         other => panic!("expected a JSON payload, got {other:?}"),
     }
 }
+
+/// A minimal HTTP/1.1 exchange over a fresh connection; returns the status,
+/// the raw head and the body.
+pub async fn http_request(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("Content-Length: 0\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("write request");
+
+    let mut response = Vec::new();
+    tokio::time::timeout(RECEIVE_TIMEOUT, stream.read_to_end(&mut response))
+        .await
+        .expect("response arrives in time")
+        .expect("read response");
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("response has a head");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .expect("status code");
+    (status, head.to_owned(), body.to_owned())
+}
+
+/// Counts stored messages with `client_id`.
+pub fn count_messages(server: &TestServer, client_id: &str) -> i64 {
+    let client_id = client_id.to_owned();
+    server
+        .server
+        .store
+        .call_blocking(move |connection| {
+            connection.query_row(
+                "SELECT COUNT(*) FROM messages WHERE client_id = ?1",
+                [client_id],
+                |row| row.get(0),
+            )
+        })
+        .expect("count messages")
+}
+
+/// Stores `count` text messages from `sender_id` straight into the database.
+pub fn insert_messages(server: &TestServer, ride_id: &str, sender_id: &str, count: usize) {
+    use ridechat_server::store::messages::{self, NewText};
+
+    for index in 0..count {
+        let client_id = format!("bulk-{sender_id}-{index}");
+        let body = format!("message {index}");
+        server
+            .server
+            .store
+            .call_blocking(|connection| {
+                let text = NewText {
+                    ride_id,
+                    sender_id,
+                    client_id: &client_id,
+                    body: &body,
+                };
+                messages::insert_text(connection, &text, OffsetDateTime::now_utc())
+            })
+            .expect("insert message");
+    }
+}
