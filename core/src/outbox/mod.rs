@@ -116,6 +116,14 @@ impl Outbox {
         })
     }
 
+    /// Returns the unconfirmed entries of `topic`, in order.
+    pub fn entries_of(&self, topic: &str) -> impl Iterator<Item = &OutboxEntry> {
+        self.rooms
+            .get(topic)
+            .into_iter()
+            .flat_map(|room| room.entries.iter())
+    }
+
     /// Adds an entry that was just stored, keeping the room sorted by order.
     /// An entry with the same `client_id` is replaced.
     pub fn add(&mut self, entry: OutboxEntry) {

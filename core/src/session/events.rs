@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::ChatSession;
 use crate::chat::{ErrorReason, ErrorReply};
+use crate::local::DeliveryStatus;
 use crate::socket::{ChannelState, PushRef, SocketEvent, SocketState};
 use crate::store::Store;
 use crate::time::Instant;
@@ -33,7 +34,7 @@ impl<S: Store> ChatSession<S> {
                 topic, response, ..
             } => self.on_joined(now, &topic, response).await,
             SocketEvent::JoinRejected { topic, response } => {
-                self.on_join_rejected(&topic, &response)
+                self.on_join_rejected(&topic, &response).await
             }
             SocketEvent::Message {
                 topic,
@@ -95,15 +96,41 @@ impl<S: Store> ChatSession<S> {
         }
     }
 
-    fn on_join_rejected(&mut self, topic: &str, response: &Value) {
-        let reason = match serde_json::from_value::<ErrorReply>(response.clone()) {
-            Ok(reply) => reason_name(reply.reason),
-            Err(_) => response.to_string(),
+    /// Reports a rejected join. When the rejection is permanent, the room's
+    /// queued messages can never be sent, so they are marked failed with the
+    /// reason: a retry joins again.
+    async fn on_join_rejected(&mut self, topic: &str, response: &Value) {
+        let reply = serde_json::from_value::<ErrorReply>(response.clone()).ok();
+        let reason = match &reply {
+            Some(reply) => reason_name(reply.reason),
+            None => response.to_string(),
         };
         self.report(format!(
             "Could not join {topic}: the server rejected it ({reason}). \
              Check that this account belongs to the ride, or sign in again."
         ));
+
+        let Some(reply) = reply else {
+            return;
+        };
+        if !matches!(
+            reply.reason,
+            ErrorReason::Unauthorized | ErrorReason::NotFound
+        ) {
+            return;
+        }
+        let queued: Vec<String> = self
+            .outbox
+            .entries_of(topic)
+            .map(|entry| entry.client_id.clone())
+            .collect();
+        for client_id in queued {
+            let status = DeliveryStatus::Failed {
+                reason: reply.reason,
+                detail: reply.detail.clone(),
+            };
+            self.mark_failed(topic, &client_id, status).await;
+        }
     }
 
     async fn on_message(&mut self, now: Instant, topic: &str, event: &str, payload: Payload) {

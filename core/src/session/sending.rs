@@ -96,6 +96,7 @@ impl<S: Store> ChatSession<S> {
                 .insert(message.client_id.clone(), message.clone());
         }
         self.emit(Update::MessageUpserted { message });
+        self.rejoin_if_closed(now, &topic);
         self.flush(now, &topic);
     }
 
@@ -130,6 +131,23 @@ impl<S: Store> ChatSession<S> {
             topic,
             client_id: client_id.to_owned(),
         });
+    }
+
+    /// Joins a room again whose channel was closed for good, such as after a
+    /// rejected join, so a retried message gets another chance.
+    fn rejoin_if_closed(&mut self, now: Instant, topic: &str) {
+        let closed = self
+            .socket
+            .channel_state(topic)
+            .is_none_or(|state| state.is_closed());
+        let Some(room) = self.rooms.get(topic) else {
+            return;
+        };
+        if closed {
+            let last_seq = room.timeline.last_seq();
+            self.socket
+                .join(now, topic, serde_json::json!({ "last_seq": last_seq }));
+        }
     }
 
     fn failed_message(&self, client_id: &str) -> Option<LocalMessage> {
@@ -204,7 +222,7 @@ impl<S: Store> ChatSession<S> {
     pub(super) async fn confirm_sent(&mut self, topic: &str, message: &Message) {
         if let Err(error) = self.store.confirm(message, topic).await {
             // On the next start the entry is sent again and the server
-            // returns the same copy, so nothing is lost or duplicated.
+            // returns the copy it stored, so no second copy appears.
             self.report(format!("Could not save that a message was sent: {error}"));
         }
         self.outbox.remove(&message.client_id);
@@ -243,7 +261,12 @@ impl<S: Store> ChatSession<S> {
     }
 
     /// Marks a rejected message failed and takes it out of the outbox.
-    async fn mark_failed(&mut self, topic: &str, client_id: &str, status: DeliveryStatus) {
+    pub(super) async fn mark_failed(
+        &mut self,
+        topic: &str,
+        client_id: &str,
+        status: DeliveryStatus,
+    ) {
         if let Err(error) = self.store.set_status(topic, client_id, &status).await {
             self.report(format!("Could not save that a message failed: {error}"));
         }

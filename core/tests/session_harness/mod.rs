@@ -138,6 +138,12 @@ impl ModelServer {
         self.broadcast(topic, &message)
     }
 
+    /// Returns a server push on a topic the tab joined, with its `join_ref`.
+    pub fn push_frame(&self, topic: &str, event: &str, payload: Value) -> Option<Frame> {
+        let join_ref = self.joined.get(topic)?.clone();
+        Some(Frame::json(join_ref, None, topic, event, payload))
+    }
+
     fn broadcast(&self, topic: &str, message: &Message) -> Option<Frame> {
         if !self.joined.contains_key(topic) {
             return None;
@@ -186,6 +192,10 @@ impl ModelServer {
                 .collect();
             let response = json!({ "conversations": conversations });
             return vec![Frame::reply(frame, wire::ReplyStatus::Ok, response)];
+        }
+        if !self.rides.contains_key(&frame.topic) {
+            self.joined.remove(&frame.topic);
+            return vec![error_reply(frame, "not_found", "no such ride")];
         }
         let last_seq = payload.get("last_seq").and_then(Value::as_u64).unwrap_or(0);
         self.join_requests.push((frame.topic.clone(), last_seq));
