@@ -598,3 +598,42 @@ fn heartbeat_reply_not_delivered_as_message() {
     )));
     assert!(harness.events.is_empty());
 }
+
+#[test]
+fn close_reports_channel_before_push() {
+    let mut harness = Harness::joined();
+    let push = harness.push("msg:new", json!({}));
+
+    harness.close(1006);
+
+    assert_eq!(
+        harness.events,
+        [
+            SocketEvent::StateChanged(SocketState::Closed),
+            SocketEvent::ChannelStateChanged {
+                topic: TOPIC.to_owned(),
+                state: ChannelState::Errored
+            },
+            timed_out(push),
+        ]
+    );
+}
+
+#[test]
+fn phx_error_reports_channel_before_push() {
+    let mut harness = Harness::joined();
+    let push = harness.push("msg:new", json!({}));
+
+    harness.receive(&message(Some("1"), events::ERROR, json!({})));
+
+    assert_eq!(
+        harness.events,
+        [
+            SocketEvent::ChannelStateChanged {
+                topic: TOPIC.to_owned(),
+                state: ChannelState::Errored
+            },
+            timed_out(push),
+        ]
+    );
+}

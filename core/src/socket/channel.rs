@@ -12,9 +12,9 @@ pub(super) struct Channel {
     /// The `join_ref` of the latest join sent; frames carrying another one are
     /// stale.
     pub join_ref: Option<u64>,
-    /// True from `join` until `leave`, `phx_close` or a permanent rejection:
-    /// the channel rejoins after errors and on every open.
-    pub wanted: bool,
+    /// True from `join` until `leave`, `phx_close` or a permanent rejection.
+    /// While it is true, the channel rejoins after errors and on every open.
+    pub join_requested: bool,
     /// True once a join of this channel succeeded, so later joins are rejoins.
     pub joined_before: bool,
     /// Failed joins since the last successful one, for the rejoin backoff.
@@ -29,7 +29,7 @@ impl Channel {
             state: ChannelState::Closed,
             params,
             join_ref: None,
-            wanted: false,
+            join_requested: false,
             joined_before: false,
             rejoin_attempt: 0,
             rejoin_at: None,

@@ -23,7 +23,7 @@ impl Socket {
             .entry(topic.to_owned())
             .or_insert_with(|| Channel::new(Value::Null));
         channel.params = params;
-        channel.wanted = true;
+        channel.join_requested = true;
         if channel.state.is_joined() || channel.state.is_joining() {
             return;
         }
@@ -52,7 +52,7 @@ impl Socket {
         let Some(channel) = self.channels.get_mut(topic) else {
             return;
         };
-        channel.wanted = false;
+        channel.join_requested = false;
         channel.rejoin_at = None;
         let join_sent = channel.state.is_joined() || channel.state.is_joining();
         let join_ref = channel.join_ref;
@@ -81,7 +81,7 @@ impl Socket {
     ///
     /// # Errors
     ///
-    /// Returns [`PushError::NotJoined`] otherwise; the outbox resends after
+    /// Returns [`PushError::NotJoined`] otherwise. The outbox resends after
     /// the next [`SocketEvent::Joined`](super::SocketEvent::Joined), because
     /// the socket never buffers.
     pub fn push(
@@ -130,20 +130,20 @@ impl Socket {
         self.set_channel_state(topic, ChannelState::Joining);
     }
 
-    /// Marks the channel errored, reports its pending pushes, and schedules a
-    /// rejoin after the rejoin backoff if the socket is open (otherwise the
-    /// next open rejoins it).
+    /// Marks the channel errored, then reports its pending pushes. A rejoin
+    /// follows after the rejoin backoff if the socket is open, or else on the
+    /// next open.
     pub(super) fn error_channel(&mut self, now: Instant, topic: &str) {
+        self.set_channel_state(topic, ChannelState::Errored);
         let lost = self.pushes.remove_where(|push| push.topic == topic);
         self.report_lost_pushes(lost);
-        self.set_channel_state(topic, ChannelState::Errored);
 
         let socket_open = self.state.is_open();
         let random_unit = self.next_random();
         let Some(channel) = self.channels.get_mut(topic) else {
             return;
         };
-        if !channel.wanted || !socket_open {
+        if !channel.join_requested || !socket_open {
             return;
         }
         let wait = backoff::delay(
@@ -158,13 +158,13 @@ impl Socket {
 
     /// Closes the channel for good: no rejoin until the next `join`.
     pub(super) fn close_channel(&mut self, topic: &str) {
-        let lost = self.pushes.remove_where(|push| push.topic == topic);
-        self.report_lost_pushes(lost);
         if let Some(channel) = self.channels.get_mut(topic) {
-            channel.wanted = false;
+            channel.join_requested = false;
             channel.rejoin_at = None;
         }
         self.set_channel_state(topic, ChannelState::Closed);
+        let lost = self.pushes.remove_where(|push| push.topic == topic);
+        self.report_lost_pushes(lost);
     }
 
     /// Handles a join that got no reply within the push timeout. Like

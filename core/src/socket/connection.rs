@@ -15,7 +15,7 @@ impl Socket {
     /// wait is already under way.
     pub fn connect(&mut self, now: Instant) {
         let _ = now;
-        self.wanted = true;
+        self.connection_requested = true;
         match self.state {
             SocketState::Closed if self.reconnect.at.is_none() => self.start_connect(),
             // The closing socket was already given up, so this opens no
@@ -25,15 +25,15 @@ impl Socket {
         }
     }
 
-    /// Closes the socket at the user's request; no reconnect follows until
-    /// the next [`Socket::connect`]. Channels stay wanted and rejoin then.
+    /// Closes the socket at the user's request. No reconnect follows until
+    /// the next [`Socket::connect`], and the joined channels rejoin then.
     pub fn disconnect(&mut self, now: Instant) {
-        self.wanted = false;
+        let _ = now;
+        self.connection_requested = false;
         self.reconnect.at = None;
         if self.state.is_connecting() || self.state.is_open() {
             self.close_current("client disconnect");
-            self.lose_link(now);
-            self.set_state(SocketState::Closing);
+            self.lose_link(SocketState::Closing);
         }
     }
 
@@ -45,7 +45,7 @@ impl Socket {
     /// is already waiting, because the link may have died while the page was
     /// hidden or the device asleep. Does nothing after [`Socket::disconnect`].
     pub fn reconnect_now(&mut self, now: Instant) {
-        if !self.wanted {
+        if !self.connection_requested {
             return;
         }
         match self.state {
@@ -55,8 +55,8 @@ impl Socket {
         }
     }
 
-    /// Reports that the socket of `generation` opened. Every wanted channel
-    /// then joins with a new `join_ref`.
+    /// Reports that the socket of `generation` opened. Every channel with a
+    /// join request then joins with a new `join_ref`.
     pub fn handle_open(&mut self, now: Instant, generation: u64) {
         if generation != self.generation || !self.state.is_connecting() {
             return;
@@ -66,13 +66,13 @@ impl Socket {
         self.heartbeat.start(now, self.settings.heartbeat_interval);
         self.set_state(SocketState::Open);
 
-        let wanted: Vec<String> = self
+        let to_join: Vec<String> = self
             .channels
             .iter()
-            .filter(|(_, channel)| channel.wanted)
+            .filter(|(_, channel)| channel.join_requested)
             .map(|(topic, _)| topic.clone())
             .collect();
-        for topic in wanted {
+        for topic in to_join {
             self.send_join(now, &topic);
         }
     }
@@ -90,17 +90,15 @@ impl Socket {
         }
         match self.state {
             SocketState::Connecting => {
+                self.lose_link(SocketState::Closed);
                 self.reconnect.failed_connects += 1;
                 self.events.push_back(SocketEvent::ConnectFailed {
                     consecutive: self.reconnect.failed_connects,
                 });
-                self.lose_link(now);
-                self.set_state(SocketState::Closed);
                 self.schedule_reconnect(now);
             }
             SocketState::Open => {
-                self.lose_link(now);
-                self.set_state(SocketState::Closed);
+                self.lose_link(SocketState::Closed);
                 self.schedule_reconnect(now);
             }
             SocketState::Closing => self.set_state(SocketState::Closed),
@@ -114,8 +112,7 @@ impl Socket {
     /// close, which can take a minute on a dead link.
     pub(super) fn drop_dead_link(&mut self, now: Instant) {
         self.close_current("heartbeat timeout");
-        self.lose_link(now);
-        self.set_state(SocketState::Closed);
+        self.lose_link(SocketState::Closed);
         self.schedule_reconnect(now);
     }
 
@@ -138,7 +135,7 @@ impl Socket {
     }
 
     fn schedule_reconnect(&mut self, now: Instant) {
-        if !self.wanted {
+        if !self.connection_requested {
             return;
         }
         let random_unit = self.next_random();
@@ -152,15 +149,15 @@ impl Socket {
         self.reconnect.at = Some(now.plus(wait));
     }
 
-    /// Forgets everything tied to the current link: the heartbeat and every
-    /// pending push (reported as timed out). Wanted channels become errored
-    /// and rejoin on the next open; leaving ones are closed, because the
-    /// server drops its channels with the socket.
-    fn lose_link(&mut self, now: Instant) {
-        let _ = now;
+    /// Moves to `state` and forgets everything tied to the current link.
+    ///
+    /// Channels with a join request become errored and rejoin on the next open. Leaving
+    /// ones are closed, because the server drops its channels with the
+    /// socket. Pending pushes are reported as timed out last, so the layers
+    /// above already know the channel is down when they handle the timeout.
+    fn lose_link(&mut self, state: SocketState) {
+        self.set_state(state);
         self.heartbeat.stop();
-        let lost = self.pushes.remove_where(|_| true);
-        self.report_lost_pushes(lost);
 
         let topics: Vec<String> = self.channels.keys().cloned().collect();
         for topic in topics {
@@ -169,12 +166,15 @@ impl Socket {
             };
             channel.rejoin_at = None;
             let next = match channel.state {
-                _ if channel.wanted => ChannelState::Errored,
+                _ if channel.join_requested => ChannelState::Errored,
                 ChannelState::Leaving => ChannelState::Closed,
                 state => state,
             };
             self.set_channel_state(&topic, next);
         }
+
+        let lost = self.pushes.remove_where(|_| true);
+        self.report_lost_pushes(lost);
     }
 
     /// Emits `PushTimedOut` for the layers' pushes among `lost`. Join and

@@ -80,9 +80,9 @@ pub struct Socket {
     state: SocketState,
     /// Generation of the latest socket requested with [`Action::Connect`].
     generation: u64,
-    /// True from `connect` until `disconnect`: closes are followed by
+    /// True from `connect` until `disconnect`, while closes are followed by
     /// reconnects.
-    wanted: bool,
+    connection_requested: bool,
     reconnect: Reconnect,
     /// The last Phoenix `ref` handed out; refs count up from 1 per `Socket`.
     last_ref: u64,
@@ -114,7 +114,7 @@ impl Socket {
             random: SplitMix64::new(seed),
             state: SocketState::Closed,
             generation: 0,
-            wanted: false,
+            connection_requested: false,
             reconnect: Reconnect::default(),
             last_ref: 0,
             heartbeat: Heartbeat::default(),

@@ -30,7 +30,7 @@ impl Socket {
         }
 
         let reconnect_due = self.reconnect.at.is_some_and(|at| now >= at);
-        if self.state == SocketState::Closed && self.wanted && reconnect_due {
+        if self.state == SocketState::Closed && self.connection_requested && reconnect_due {
             self.start_connect();
         }
     }
@@ -39,7 +39,7 @@ impl Socket {
     /// or `None` when no timer is needed.
     pub fn next_deadline(&self) -> Option<Instant> {
         match self.state {
-            SocketState::Closed if self.wanted => self.reconnect.at,
+            SocketState::Closed if self.connection_requested => self.reconnect.at,
             SocketState::Open => {
                 let settings = &self.settings;
                 let heartbeat = self.heartbeat.deadline(settings.heartbeat_timeout);
@@ -97,7 +97,9 @@ impl Socket {
         let due: Vec<String> = self
             .channels
             .iter()
-            .filter(|(_, channel)| channel.wanted && channel.rejoin_at.is_some_and(|at| now >= at))
+            .filter(|(_, channel)| {
+                channel.join_requested && channel.rejoin_at.is_some_and(|at| now >= at)
+            })
             .map(|(topic, _)| topic.clone())
             .collect();
         for topic in due {

@@ -86,7 +86,8 @@ pub enum PushError {
     /// The socket is not open or the channel is not joined, so nothing was
     /// sent.
     #[error(
-        "cannot push because the channel is not joined or the socket is not open (push again after the next Joined event)"
+        "cannot push because the channel is not joined or the socket is not open \
+         (push again after the next Joined event)"
     )]
     NotJoined,
 }
@@ -156,7 +157,8 @@ pub enum SocketEvent {
     /// No reply will come for this push: either `push_timeout` passed, or the
     /// socket closed or the channel errored, closed or was left before the
     /// reply arrived. The ref is forgotten and a late reply is dropped. The
-    /// outbox resends after the next [`SocketEvent::Joined`].
+    /// outbox resends after the next [`SocketEvent::Joined`]. When a close or
+    /// channel error causes it, the state change events come first.
     PushTimedOut {
         topic: String,
         push: PushRef,
