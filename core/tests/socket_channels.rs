@@ -319,6 +319,23 @@ fn join_timeout_leaves_and_rejoins() {
 }
 
 #[test]
+fn join_timeout_ignores_phx_close_of_old_join() {
+    let mut harness = Harness::new(socket_harness::settings());
+    harness.open();
+    harness.join(TOPIC, json!({}));
+    harness.advance(10_000);
+
+    harness.receive(&message(Some("1"), events::CLOSE, json!({})));
+    assert_eq!(
+        harness.socket.channel_state(TOPIC),
+        Some(ChannelState::Errored)
+    );
+
+    harness.advance(1_000);
+    assert_eq!(harness.sent_events(events::JOIN).len(), 2);
+}
+
+#[test]
 fn phx_close_closes_channel() {
     let mut harness = Harness::joined();
 

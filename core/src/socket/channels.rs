@@ -183,6 +183,13 @@ impl Socket {
             );
             self.send(&frame);
         }
+
+        // The server answers that leave with a phx_close for the old join.
+        // Forgetting the join_ref makes it stale, or it would close the
+        // channel for good instead of letting it rejoin.
+        if let Some(channel) = self.channels.get_mut(topic) {
+            channel.join_ref = None;
+        }
         self.error_channel(now, topic);
     }
 
