@@ -1,9 +1,10 @@
 //! The harness error type.
 
+use std::fmt;
 use std::time::Duration;
 
 /// Errors from starting processes, driving browsers and waiting for pages.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum HarnessError {
     #[error("environment variable {name} is not set: {hint}")]
     MissingEnv {
@@ -40,16 +41,32 @@ pub enum HarnessError {
 }
 
 impl HarnessError {
-    pub(crate) fn io(action: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
+    /// Returns a `map_err` adapter that wraps an I/O error with `action`.
+    pub fn io(action: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
         let action = action.into();
         move |source| Self::Io { action, source }
     }
 
-    pub(crate) fn webdriver(
+    /// Returns a `map_err` adapter that wraps a WebDriver error with `action`.
+    pub fn webdriver(
         action: impl Into<String>,
     ) -> impl FnOnce(thirtyfour::error::WebDriverError) -> Self {
         let action = action.into();
         move |source| Self::WebDriver { action, source }
+    }
+}
+
+/// Prints the message and its causes, because a test that returns `Err`
+/// shows the error through `Debug`.
+impl fmt::Debug for HarnessError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{self}")?;
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            write!(formatter, "\n  caused by: {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
     }
 }
 

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 
 use tempfile::TempDir;
 
-use crate::browser::ChromeDriver;
+use crate::browser::{Browser, ChromeDriver};
 use crate::error::{HarnessError, Result};
 use crate::page::Page;
 use crate::proxy::FaultProxy;
@@ -49,6 +49,16 @@ impl Harness {
     /// Returns the server's address, which stays the same across restarts.
     pub fn server_addr(&self) -> SocketAddr {
         self.server_addr
+    }
+
+    /// Returns the server's base URL, such as `http://127.0.0.1:41234`.
+    pub fn server_url(&self) -> String {
+        format!("http://{}", self.server_addr)
+    }
+
+    /// Opens a new Chromium session with a fresh profile, on a blank page.
+    pub async fn new_browser(&self) -> Result<Browser> {
+        self.chromedriver.new_session().await
     }
 
     /// Opens the app as `user` in a new Chromium session, with the socket

@@ -240,3 +240,90 @@ async fn each_tab_uses_one_websocket_for_all_topics() -> Result<()> {
         .finish(vec![driver, first_rider, second_rider])
         .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_sent_during_cut_arrives_once() -> Result<()> {
+    let harness = Harness::start().await?;
+    let rider = harness.open_page("r1").await?;
+    let driver = harness.open_page("d1").await?;
+    rider.open_conversation(RIDE_1).await?;
+    driver.open_conversation(RIDE_1).await?;
+    send_and_receive(&rider, &driver, "before the tunnel").await?;
+
+    // Cut closes the rider's socket and rejects its reconnects until the
+    // mode changes back.
+    rider.proxy.set_mode(Mode::Cut);
+    rider
+        .wait_until("the connection to leave online", |snapshot| {
+            (snapshot.connection_state() != "online").then_some(())
+        })
+        .await?;
+    rider.send("written in the tunnel").await?;
+    let pending = rider.wait_for_message("written in the tunnel").await?;
+    assert_eq!(pending.status.as_deref(), Some("sending"));
+
+    rider.proxy.set_mode(Mode::Pass);
+    driver.wait_for_message("written in the tunnel").await?;
+    rider.wait_for_confirmed("written in the tunnel").await?;
+    send_and_receive(&rider, &driver, "barrier after the tunnel").await?;
+
+    for page in [&rider, &driver] {
+        let snapshot = page.snapshot().await?;
+        assert_eq!(
+            count(&snapshot, "written in the tunnel"),
+            1,
+            "on {}'s page",
+            page.user
+        );
+    }
+    assert!(
+        rider.proxy.accepted_connections() >= 2,
+        "the rider's tab never reconnected"
+    );
+
+    harness.finish(vec![rider, driver]).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_over_slow_link_keep_order() -> Result<()> {
+    let harness = Harness::start().await?;
+    let rider = harness.open_page("r1").await?;
+    let driver = harness.open_page("d1").await?;
+    rider.open_conversation(RIDE_1).await?;
+    driver.open_conversation(RIDE_1).await?;
+
+    // Each chunk waits 400 ms in each direction, a round trip of at least
+    // 800 ms as on a poor mobile link, so the sends overlap in flight.
+    rider
+        .proxy
+        .set_mode(Mode::Slow(std::time::Duration::from_millis(400)));
+    let bodies = ["slow link: first", "slow link: second", "slow link: third"];
+    for body in bodies {
+        rider.send(body).await?;
+    }
+    for body in bodies {
+        driver.wait_for_message(body).await?;
+    }
+
+    let on_driver = driver.snapshot().await?;
+    let received: Vec<&str> = on_driver
+        .messages
+        .iter()
+        .map(|message| message.body.trim())
+        .filter(|body| bodies.contains(body))
+        .collect();
+    assert_eq!(received, bodies);
+    let seqs: Vec<u64> = on_driver
+        .messages
+        .iter()
+        .filter(|message| bodies.contains(&message.body.trim()))
+        .filter_map(|message| message.seq.as_deref()?.parse().ok())
+        .collect();
+    assert_eq!(seqs.len(), 3, "every bubble has a seq: {seqs:?}");
+    assert!(
+        seqs.windows(2).all(|pair| pair[0] < pair[1]),
+        "seqs in send order: {seqs:?}"
+    );
+
+    harness.finish(vec![rider, driver]).await
+}
