@@ -179,3 +179,33 @@ fn connection_states_follow_socket() {
         Some((ConnectionState::Offline, 1))
     );
 }
+
+#[test]
+fn stored_messages_pushed_as_delivered() {
+    let mut harness = Harness::online();
+    assert!(harness.server.receipts.is_empty(), "nothing stored yet");
+
+    let broadcast = harness.server.post_from_peer(RIDE, "p1", "hello");
+    harness.deliver(broadcast.expect("the tab joined the ride"));
+    assert_eq!(harness.server.receipts, vec![(RIDE.to_owned(), 1)]);
+
+    harness.reload();
+    assert_eq!(
+        harness.server.receipts.last(),
+        Some(&(RIDE.to_owned(), 1)),
+        "each join pushes the watermark again"
+    );
+}
+
+#[test]
+fn delivered_waits_for_gap_fill() {
+    let mut harness = Harness::online();
+    harness.server.post_from_peer(RIDE, "p1", "one");
+    let second = harness.server.post_from_peer(RIDE, "p2", "two");
+    harness.deliver(second.expect("the tab joined the ride"));
+
+    // The broadcast of seq 2 exposed a gap; the history page filled it, and
+    // only then is seq 2 reported delivered.
+    assert_eq!(harness.server.history_requests.len(), 1);
+    assert_eq!(harness.server.receipts, vec![(RIDE.to_owned(), 2)]);
+}

@@ -129,6 +129,8 @@ struct Room {
     timeline: RoomTimeline,
     /// Every message of the room on this device, by `client_id`.
     messages: BTreeMap<String, LocalMessage>,
+    /// The highest `delivered_seq` pushed in a receipt since the last join.
+    delivered_pushed: u64,
 }
 
 /// The client's chat orchestrator, generic over the store.

@@ -36,6 +36,7 @@ impl<S: Store> ChatSession<S> {
                 .iter()
                 .map(|message| (message.client_id.clone(), message.clone()))
                 .collect(),
+            delivered_pushed: 0,
         };
         self.rooms.insert(topic.to_owned(), room);
         self.emit(Update::RoomLoaded {
@@ -54,10 +55,16 @@ impl<S: Store> ChatSession<S> {
             None => (Vec::new(), false),
         };
         let fresh = match self.rooms.get_mut(topic) {
-            Some(room) => room.timeline.join_reply(messages, more),
+            Some(room) => {
+                // A receipt pushed before the channel was lost may never have
+                // arrived, so every join pushes the watermark again.
+                room.delivered_pushed = 0;
+                room.timeline.join_reply(messages, more)
+            }
             None => return,
         };
-        self.apply_incoming(topic, fresh).await;
+        self.apply_incoming(now, topic, fresh).await;
+        self.push_delivered(now, topic);
 
         if let Some(reply) = reply {
             for (user_id, receipt) in reply.receipts {
@@ -89,7 +96,7 @@ impl<S: Store> ChatSession<S> {
                     Some(room) => room.timeline.broadcast(envelope.message),
                     None => return,
                 };
-                self.apply_incoming(topic, fresh.into_iter().collect())
+                self.apply_incoming(now, topic, fresh.into_iter().collect())
                     .await;
                 self.request_history(now, topic);
             }
@@ -134,7 +141,7 @@ impl<S: Store> ChatSession<S> {
                 Vec::new()
             }
         };
-        self.apply_incoming(topic, fresh).await;
+        self.apply_incoming(now, topic, fresh).await;
         self.request_history(now, topic);
     }
 
@@ -166,11 +173,17 @@ impl<S: Store> ChatSession<S> {
     /// Stores messages that the timeline found new, merges them into the
     /// room (an echo of one's own message also confirms its outbox entry),
     /// and moves the join params to the new `last_seq`.
-    pub(super) async fn apply_incoming(&mut self, topic: &str, messages: Vec<Message>) {
+    pub(super) async fn apply_incoming(
+        &mut self,
+        now: Instant,
+        topic: &str,
+        messages: Vec<Message>,
+    ) {
         if messages.is_empty() {
             return;
         }
-        if let Err(error) = self.store.save_messages(topic, &messages).await {
+        let saved = self.store.save_messages(topic, &messages).await;
+        if let Err(error) = &saved {
             self.report(format!(
                 "Could not store received messages of {topic}: {error}"
             ));
@@ -186,6 +199,31 @@ impl<S: Store> ChatSession<S> {
             }
         }
         self.update_join_params(topic);
+        if saved.is_ok() {
+            self.push_delivered(now, topic);
+        }
+    }
+
+    /// Pushes `receipt {delivered_seq}` when the cursor passed the last
+    /// watermark pushed, because "delivered" means stored on this device.
+    /// The cursor is used and not the highest seq, so a message in a gap is
+    /// never reported before it is stored.
+    fn push_delivered(&mut self, now: Instant, topic: &str) {
+        let Some(room) = self.rooms.get_mut(topic) else {
+            return;
+        };
+        let cursor = room.timeline.last_seq();
+        if cursor <= room.delivered_pushed || !room.timeline.is_joined() {
+            return;
+        }
+        let payload = json!({ "delivered_seq": cursor });
+        if self
+            .socket
+            .push(now, topic, events::RECEIPT, payload)
+            .is_ok()
+        {
+            room.delivered_pushed = cursor;
+        }
     }
 
     /// Merges the server's copy of a message into the room's row with the

@@ -66,6 +66,8 @@ pub struct ModelServer {
     pub join_requests: Vec<(String, u64)>,
     /// Every `msg:history`, as `(topic, after_seq)`.
     pub history_requests: Vec<(String, u64)>,
+    /// Every `receipt` push, as `(topic, delivered_seq)`.
+    pub receipts: Vec<(String, u64)>,
     next_id: u64,
 }
 
@@ -177,6 +179,12 @@ impl ModelServer {
         match frame.event.as_str() {
             "msg:new" => self.new_message(user, frame, payload),
             "msg:history" => self.history(frame, &payload),
+            "receipt" => {
+                let delivered = payload.get("delivered_seq").and_then(Value::as_u64);
+                self.receipts
+                    .push((frame.topic.clone(), delivered.unwrap_or(0)));
+                vec![Frame::reply(frame, wire::ReplyStatus::Ok, json!({}))]
+            }
             _ => vec![error_reply(frame, "invalid", "unknown event")],
         }
     }
