@@ -62,8 +62,8 @@ impl<S: Store> ChatSession<S> {
             self.on_history_reply(now, &topic, status, response).await;
             return;
         }
-        // A reply to a push the session no longer tracks, such as that of a
-        // message deleted meanwhile, needs no action.
+        // Replies to receipts, and to pushes forgotten at a rejoin, need no
+        // action.
         let Some((topic, client_id)) = self.outbox.take_push(push) else {
             return;
         };

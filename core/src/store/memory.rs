@@ -136,7 +136,7 @@ impl Store for MemoryStore {
             .values()
             .filter(|row| row.message.topic == topic)
             .collect();
-        // Rows with a seq come first, by seq; the others follow by the order
+        // Rows with a seq come first, by seq. The others follow by the order
         // of their latest enqueue.
         rows.sort_by_key(|row| (row.message.seq.is_none(), row.message.seq, row.order));
         Ok(rows.into_iter().map(|row| row.message.clone()).collect())

@@ -3,8 +3,8 @@
 //!
 //! The browser client implements it over IndexedDB; [`MemoryStore`] implements
 //! it in memory for native tests and as the fallback when IndexedDB is
-//! unavailable. Both must behave the same, which the shared [`suite`] checks
-//! (feature `store-suite`).
+//! unavailable. Both must behave the same, which the shared `suite` module
+//! checks (feature `store-suite`).
 //!
 //! The rules every implementation keeps:
 //! - Messages are keyed by `(topic, client_id)`. Every write of a message is
@@ -37,7 +37,7 @@ use crate::local::{DeliveryStatus, LocalMessage, OutboxEntry};
 pub trait Store {
     /// Writes the message row and its outbox entry in one transaction, before
     /// anything is rendered or pushed. Writing a `client_id` that exists
-    /// replaces both rows; this is how a retry re-queues a failed message.
+    /// replaces both rows, which is how a retry re-queues a failed message.
     async fn enqueue(&self, message: &LocalMessage, entry: &OutboxEntry) -> Result<(), StoreError>;
 
     /// Removes the outbox entry of `stored.client_id` and updates its message
