@@ -108,7 +108,7 @@ fn malformed_frames_name_the_problem() {
     for (text, expected) in cases {
         let error = decode_text(text).expect_err(text);
         match (&error, &expected) {
-            // serde_json's message is its own; only the variant matters.
+            // serde_json words its own message, so only the variant is checked.
             (DecodeError::Json(_), DecodeError::Json(_)) => {}
             _ => assert_eq!(error, expected, "{text}"),
         }

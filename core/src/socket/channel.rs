@@ -9,8 +9,8 @@ pub(super) struct Channel {
     pub state: ChannelState,
     /// Params sent with the next join or rejoin.
     pub params: Value,
-    /// The `join_ref` of the latest join sent; frames carrying another one are
-    /// stale.
+    /// The `join_ref` of the latest join sent. Frames that carry another one
+    /// are stale.
     pub join_ref: Option<u64>,
     /// True from `join` until `leave`, `phx_close` or a permanent rejection.
     /// While it is true, the channel rejoins after errors and on every open.

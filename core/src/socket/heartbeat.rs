@@ -5,8 +5,8 @@ use crate::time::Instant;
 /// Heartbeat timing of the open socket.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Heartbeat {
-    /// When the next regular heartbeat is due; `None` while the socket is not
-    /// open.
+    /// When the next regular heartbeat is due, or `None` while the socket is
+    /// not open.
     next_at: Option<Instant>,
     /// The heartbeat waiting for its reply, if any.
     pending: Option<PendingHeartbeat>,

@@ -10,12 +10,13 @@
 //! # Connections and generations
 //!
 //! Every WebSocket requested with [`Action::Connect`] gets a new generation
-//! number. The adapter passes it back with each event, and events of any generation but
-//! the current one are ignored, so a slow close or a late message from a
-//! socket that was given up cannot disturb its successor. At most one
-//! generation is connecting or open at a time. After a close that the user did
-//! not ask for, the socket reconnects after the reconnect backoff (phoenix.js
-//! steps with jitter); the attempt counter restarts after each open.
+//! number. The adapter passes it back with each event, and events of any
+//! generation but the current one are ignored. A slow close or a late message
+//! from a socket that was given up therefore cannot disturb its successor. At
+//! most one generation is connecting or open at a time. After a close that the
+//! user did not request, the socket reconnects after the reconnect backoff
+//! (phoenix.js steps with jitter), and the attempt counter restarts after each
+//! open.
 //!
 //! # Channel lifecycle
 //!
@@ -31,13 +32,13 @@
 //!
 //! Incoming frames are routed by topic. A frame whose `join_ref` is set and
 //! differs from the channel's current one belongs to an earlier join and is
-//! dropped; broadcasts carry no `join_ref` and are never stale. Replies are
+//! dropped. Broadcasts carry no `join_ref` and are never stale. Replies are
 //! matched to pushes by `ref`. Pushes are sent only while the channel is
-//! joined: the socket never buffers, and the outbox above resends after the
-//! next join. Every push gets exactly one outcome, a reply or a timeout. A
-//! socket close, a channel error, a leave or a rejoin reports the channel's
-//! unanswered pushes as timed out at once, because their replies can no
-//! longer arrive.
+//! joined, because the socket never buffers: the outbox above resends after
+//! the next join. Every push gets exactly one outcome, a reply or a timeout.
+//! A socket close, a channel error, a finished leave or a rejoin reports the
+//! channel's unanswered pushes as timed out at once, because their replies
+//! can no longer arrive.
 //!
 //! # Heartbeat rule
 //!
@@ -45,10 +46,15 @@
 //! The link is declared dead when a heartbeat has waited `heartbeat_timeout`
 //! for its reply, measured on the clock passed in, never by counting timer
 //! calls. A hidden tab whose timer fires a minute late therefore does not
-//! disconnect when the reply did arrive in the meantime. When a push has
-//! waited `probe_after` for its reply, a heartbeat is sent at once (once per
-//! waiting push), so a dead link is found in seconds and not at the next
-//! regular heartbeat.
+//! disconnect when the reply did arrive in the meantime. A dead link gets
+//! [`Action::Disconnect`] and the reconnect backoff starts at once, without
+//! waiting for the WebSocket's close event, which can take a minute on a dead
+//! link.
+//!
+//! When a push has waited `probe_after` for its reply, a heartbeat is sent at
+//! once unless one is already waiting. Each push triggers at most one probe,
+//! so a dead link is found seconds after a push went unanswered and not at
+//! the next regular heartbeat.
 
 mod channel;
 mod channels;
@@ -84,7 +90,7 @@ pub struct Socket {
     /// reconnects.
     connection_requested: bool,
     reconnect: Reconnect,
-    /// The last Phoenix `ref` handed out; refs count up from 1 per `Socket`.
+    /// The last Phoenix `ref` handed out. Refs count up from 1 in each `Socket`.
     last_ref: u64,
     heartbeat: Heartbeat,
     channels: BTreeMap<String, Channel>,
@@ -98,7 +104,7 @@ pub struct Socket {
 /// Reconnect backoff state.
 #[derive(Debug, Clone, Default)]
 struct Reconnect {
-    /// Reconnects scheduled since the last open; indexes the backoff steps.
+    /// Reconnects scheduled since the last open, the index into the backoff steps.
     attempt: u32,
     /// Connect attempts that closed before opening, since the last open.
     failed_connects: u32,

@@ -17,9 +17,10 @@ pub struct Settings {
     /// Wait of a push without its reply after which a heartbeat is sent at
     /// once, so a dead link is found before the next regular heartbeat.
     pub probe_after: Duration,
-    /// Delays before each reconnect attempt; the last one repeats.
+    /// Delays before each reconnect attempt, of which the last one repeats.
     pub reconnect_after: Vec<Duration>,
-    /// Delays before each rejoin of an errored channel; the last one repeats.
+    /// Delays before each rejoin of an errored channel, of which the last one
+    /// repeats.
     pub rejoin_after: Vec<Duration>,
     /// Fraction of each backoff delay that is randomised, in `0.0..=1.0`.
     pub jitter: f64,

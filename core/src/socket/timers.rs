@@ -10,7 +10,7 @@ use crate::wire::{self, Frame, events};
 
 impl Socket {
     /// Runs every timer that is due at `now`. Call it when
-    /// [`Socket::next_deadline`] has passed; late calls are fine, because
+    /// [`Socket::next_deadline`] has passed. Late calls are fine, because
     /// every rule compares instants and none counts calls.
     pub fn handle_timer(&mut self, now: Instant) {
         let settings = &self.settings;

@@ -49,7 +49,7 @@ pub enum ChannelState {
     /// A `phx_leave` was sent and its reply has not arrived.
     Leaving,
     /// The join failed, timed out, the server channel crashed or the socket
-    /// closed; a rejoin follows after the rejoin backoff or on the next open.
+    /// closed. A rejoin follows after the rejoin backoff or on the next open.
     Errored,
 }
 
@@ -116,7 +116,7 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SocketEvent {
     StateChanged(SocketState),
-    /// A connect attempt closed before it opened; `consecutive` counts them
+    /// A connect attempt closed before it opened. `consecutive` counts them
     /// since the last open.
     ConnectFailed {
         consecutive: u32,
@@ -125,7 +125,7 @@ pub enum SocketEvent {
         topic: String,
         state: ChannelState,
     },
-    /// A join (or rejoin) succeeded; `response` is the join reply's response
+    /// A join (or rejoin) succeeded. `response` is the join reply's response
     /// and `rejoin` is true when the channel had been joined before.
     Joined {
         topic: String,
