@@ -319,7 +319,7 @@ fn join_timeout_leaves_and_rejoins() {
 }
 
 #[test]
-fn join_timeout_ignores_phx_close_of_old_join() {
+fn timed_out_join_close_ignored() {
     let mut harness = Harness::new(socket_harness::settings());
     harness.open();
     harness.join(TOPIC, json!({}));
