@@ -184,9 +184,9 @@ impl Socket {
             self.send(&frame);
         }
 
-        // The server answers that leave with a phx_close for the old join.
-        // Forgetting the join_ref makes it stale, or it would close the
-        // channel for good instead of letting it rejoin.
+        // The server can follow its reply to that leave with a phx_close for
+        // the old join. Forgetting the join_ref makes that frame stale, so it
+        // cannot close the channel for good and stop the rejoin.
         if let Some(channel) = self.channels.get_mut(topic) {
             channel.join_ref = None;
         }
