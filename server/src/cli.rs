@@ -95,6 +95,10 @@ pub struct LimitArgs {
     /// Lifetime of tokens issued by `/demo` and `/api/session/refresh`, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = Limits::default().token_ttl.as_secs())]
     pub token_ttl: u64,
+    /// Time without any message from a client after which its socket is
+    /// closed, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = Limits::default().idle_timeout.as_secs())]
+    pub idle_timeout: u64,
 }
 
 impl From<&LimitArgs> for Limits {
@@ -107,6 +111,7 @@ impl From<&LimitArgs> for Limits {
             rate_burst: args.rate_burst,
             rate_per_minute: args.rate_per_minute,
             token_ttl: Duration::from_secs(args.token_ttl),
+            idle_timeout: Duration::from_secs(args.idle_timeout),
         }
     }
 }

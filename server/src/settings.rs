@@ -23,6 +23,10 @@ pub struct Limits {
     pub rate_per_minute: u32,
     /// Lifetime of an issued token.
     pub token_ttl: Duration,
+    /// Time without any message from a client after which its socket is
+    /// closed. Clients heartbeat every 30 s by default, so a live one never
+    /// reaches it.
+    pub idle_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -35,6 +39,8 @@ impl Default for Limits {
             rate_burst: 30,
             rate_per_minute: 60,
             token_ttl: Duration::from_secs(24 * 60 * 60),
+            // Phoenix's WebSocket transport uses the same default, 60 s.
+            idle_timeout: Duration::from_secs(60),
         }
     }
 }

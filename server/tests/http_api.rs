@@ -260,4 +260,22 @@ async fn static_app_with_spa_fallback() {
     let (status, _, body) = get(&app, "/api/missing", &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(json_body(&body)["error"], json!("not_found"));
+
+    let response = app
+        .clone()
+        .oneshot(
+            Request::post("/app.js")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("router answers");
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    assert_eq!(json_body(&body)["error"], json!("method_not_allowed"));
 }

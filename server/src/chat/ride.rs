@@ -173,8 +173,8 @@ async fn history(
     Ok(json!({ "messages": page.messages, "more": page.more }))
 }
 
-/// Moves the sender's receipt watermarks forward and broadcasts them when
-/// they changed. Replies with the sender's watermarks after the push.
+/// Moves the sender's receipt watermarks forward and broadcasts them to
+/// every member when they changed.
 async fn receipt(
     chat: &Chat,
     ride_id: &str,
@@ -210,13 +210,11 @@ async fn receipt(
                     publish::conversation_upserts(&hub, connection, &ride, &[&user_id])?;
                 }
             }
-            Ok::<_, ChatError>(json!({
-                "user_id": user_id,
-                "delivered_seq": receipt.delivered_seq,
-                "read_seq": receipt.read_seq,
-            }))
+            Ok::<_, ChatError>(())
         })
-        .await
+        .await?;
+
+    Ok(json!({}))
 }
 
 /// Broadcasts `typing` to the other member.

@@ -14,7 +14,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, get_service, post};
 use tokio::sync::watch;
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -57,7 +57,8 @@ pub fn router(state: AppState, dist: Option<&Path>) -> Router {
                 .precompressed_br()
                 .precompressed_gzip()
                 .fallback(index);
-            api.fallback_service(files)
+            // Only GET and HEAD read files; other methods get a JSON 405.
+            api.fallback_service(get_service(files).fallback(method_not_allowed))
         }
         None => api.fallback(no_app),
     };

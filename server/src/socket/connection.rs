@@ -66,6 +66,10 @@ where
         channels: HashMap::new(),
     };
 
+    let idle_timeout = connection.chat.limits().idle_timeout;
+    let idle = tokio::time::sleep(idle_timeout);
+    tokio::pin!(idle);
+
     let stop = loop {
         // Biased: outgoing work first, so broadcasts queued before a client
         // message are sent before that message's reply.
@@ -80,9 +84,19 @@ where
                 reason: "socket queue overflowed; reconnect".to_owned(),
             }),
             Some(delivery) = inbox.deliveries.recv() => connection.deliver(delivery).await,
+            () = &mut idle => Err(Stop::Close {
+                code: close_code::NORMAL,
+                reason: format!(
+                    "no message for {} s; send heartbeats more often",
+                    idle_timeout.as_secs()
+                ),
+            }),
             inbound = incoming.next() => match inbound {
                 Some(Ok(Inbound::Close)) => Err(Stop::Gone("client closed".to_owned())),
-                Some(Ok(message)) => connection.on_inbound(message).await,
+                Some(Ok(message)) => {
+                    idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
+                    connection.on_inbound(message).await
+                }
                 Some(Err(err)) => Err(Stop::Gone(format!("transport error: {err}"))),
                 None => Err(Stop::Gone("stream ended".to_owned())),
             },

@@ -17,6 +17,9 @@
 //!   client rejoins.
 //! - A message that cannot be decoded closes the socket with code 1007, one
 //!   over the size limit with 1009.
+//! - A socket that sends nothing for the idle timeout (60 s by default, as in
+//!   Phoenix) is closed with code 1000, so dead connections do not stay
+//!   subscribed.
 
 mod connection;
 pub mod ws;
@@ -47,6 +50,8 @@ pub enum Outbound {
 
 /// WebSocket close codes (RFC 6455, section 7.4.1) the server sends.
 pub mod close_code {
+    /// The client was idle for too long.
+    pub const NORMAL: u16 = 1000;
     /// The server is shutting down.
     pub const GOING_AWAY: u16 = 1001;
     /// A message could not be decoded.

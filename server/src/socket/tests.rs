@@ -2,6 +2,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_channel::mpsc;
 use futures_util::StreamExt;
@@ -321,4 +322,41 @@ async fn broadcast_covered_by_join_reply_is_dropped() {
     }
     let next = socket.recv_frame().await;
     assert_eq!(payload(&next), json!({"message": {"seq": 2}}));
+}
+
+#[tokio::test(start_paused = true)]
+async fn idle_socket_is_closed() {
+    let harness = Harness::new();
+    let mut socket = harness.connect("r1");
+    let idle_timeout = harness.chat.limits().idle_timeout;
+
+    // A heartbeat just before the timeout keeps the socket open.
+    tokio::time::sleep(idle_timeout - Duration::from_secs(1)).await;
+    socket.send(Frame::json(
+        None,
+        Some("1".into()),
+        "phoenix",
+        "heartbeat",
+        json!({}),
+    ));
+    let reply = socket.recv_frame().await;
+    assert_eq!(reply.msg_ref.as_deref(), Some("1"));
+
+    tokio::time::sleep(idle_timeout - Duration::from_secs(1)).await;
+    socket.send(Frame::json(
+        None,
+        Some("2".into()),
+        "phoenix",
+        "heartbeat",
+        json!({}),
+    ));
+    let reply = socket.recv_frame().await;
+    assert_eq!(reply.msg_ref.as_deref(), Some("2"));
+
+    // Silence past the timeout closes it.
+    match socket.recv().await {
+        Outbound::Close { code, .. } => assert_eq!(code, close_code::NORMAL),
+        other => panic!("expected a close, got {other:?}"),
+    }
+    socket.task.await.expect("connection task ends");
 }
