@@ -174,3 +174,15 @@ async fn rejoin_closes_old_channel() {
         .await;
     assert_eq!(message["seq"], json!(1));
 }
+
+#[tokio::test]
+async fn stop_closes_open_sockets() {
+    let server = TestServer::start().await;
+    let mut client = server.connect("r1").await;
+    client.join_ok("ride:1", json!({})).await;
+
+    server.server.stop().await.expect("server stops");
+    let close = client.expect_close().await;
+
+    assert_eq!(close.code, CloseCode::Away);
+}
