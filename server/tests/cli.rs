@@ -78,11 +78,8 @@ async fn serve_and_token_share_secret() {
     .await;
     assert_eq!(status, 400, "a plain GET is not an upgrade");
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("send SIGTERM");
-    assert!(killed.success());
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid fits in i32"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("send SIGTERM");
     let exit = child.wait().expect("server exits");
     assert!(exit.success(), "exit status {exit:?}");
 
