@@ -82,6 +82,10 @@ impl TokenSigner {
 
     /// Reads the hex secret at `path`, or creates it (mode 0600 on Unix) with
     /// fresh random bytes when the file does not exist.
+    ///
+    /// Two processes that start at once (`serve` and `token`) agree on one
+    /// secret: the file appears whole through a hard link, which fails when
+    /// another process linked its file first, and then that file is read.
     pub fn load_or_create(path: &Path) -> Result<Self, SecretError> {
         let io_error = |source| SecretError::Io {
             path: path.to_owned(),
@@ -89,26 +93,35 @@ impl TokenSigner {
         };
 
         match fs::read_to_string(path) {
-            Ok(text) => {
-                let key = decode_hex(text.trim()).ok_or_else(|| SecretError::Invalid {
-                    path: path.to_owned(),
-                })?;
-                if key.len() < SECRET_BYTES {
-                    return Err(SecretError::Invalid {
-                        path: path.to_owned(),
-                    });
-                }
-                Ok(Self::from_key(key))
-            }
+            Ok(text) => Self::from_hex_file(path, &text),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = vec![0u8; SECRET_BYTES];
                 rand::rng().fill_bytes(&mut key);
-                write_new_secret(path, &encode_hex(&key)).map_err(io_error)?;
-                tracing::info!(path = %path.display(), "created token secret");
-                Ok(Self::from_key(key))
+                match write_new_secret(path, &encode_hex(&key)) {
+                    Ok(()) => {
+                        tracing::info!(path = %path.display(), "created token secret");
+                        Ok(Self::from_key(key))
+                    }
+                    Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+                        let text = fs::read_to_string(path).map_err(io_error)?;
+                        Self::from_hex_file(path, &text)
+                    }
+                    Err(err) => Err(io_error(err)),
+                }
             }
             Err(err) => Err(io_error(err)),
         }
+    }
+
+    fn from_hex_file(path: &Path, text: &str) -> Result<Self, SecretError> {
+        let invalid = || SecretError::Invalid {
+            path: path.to_owned(),
+        };
+        let key = decode_hex(text.trim()).ok_or_else(invalid)?;
+        if key.len() < SECRET_BYTES {
+            return Err(invalid());
+        }
+        Ok(Self::from_key(key))
     }
 
     /// Issues a token for `user_id` that expires at `expires_at`.
@@ -175,21 +188,35 @@ pub fn default_secret_path(db: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Writes the secret to a temporary file beside `path`, then hard-links it
+/// to `path`, so no reader ever sees a partial file. Fails with
+/// `AlreadyExists` when `path` exists.
 fn write_new_secret(path: &Path, hex: &str) -> std::io::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent)?;
     }
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(format!(".{:016x}.tmp", rand::rng().next_u64()));
+    let temporary = PathBuf::from(temporary);
+
     let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path)?;
-    file.write_all(hex.as_bytes())?;
-    file.write_all(b"\n")?;
-    file.sync_all()
+    let written = options.open(&temporary).and_then(|mut file| {
+        file.write_all(hex.as_bytes())?;
+        file.write_all(b"\n")?;
+        file.sync_all()
+    });
+    let linked = written.and_then(|()| fs::hard_link(&temporary, path));
+
+    if let Err(err) = fs::remove_file(&temporary) {
+        tracing::warn!(path = %temporary.display(), error = %err, "failed to remove temporary secret file");
+    }
+    linked
 }
 
 fn encode_hex(bytes: &[u8]) -> String {
@@ -274,6 +301,29 @@ mod tests {
         let second = TokenSigner::load_or_create(&path).expect("reloaded");
         let token = first.issue("r1", now() + Duration::hours(1));
         assert!(second.verify(&token, now()).is_ok());
+    }
+
+    #[test]
+    fn secret_created_concurrently_is_shared() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("db.secret");
+        let loaders: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || TokenSigner::load_or_create(&path).expect("loaded"))
+            })
+            .collect();
+        let signers: Vec<TokenSigner> = loaders
+            .into_iter()
+            .map(|loader| loader.join().expect("thread"))
+            .collect();
+
+        let token = signers[0].issue("r1", now() + Duration::hours(1));
+        for signer in &signers {
+            assert!(signer.verify(&token, now()).is_ok());
+        }
+        let leftovers = fs::read_dir(dir.path()).expect("list").count();
+        assert_eq!(leftovers, 1, "only the secret file remains");
     }
 
     #[test]

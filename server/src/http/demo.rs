@@ -78,6 +78,8 @@ pub async fn close_ride(
 /// everyone else gets 404.
 fn require_demo_client(state: &AppState, peer: SocketAddr, route: &str) -> Result<(), ApiError> {
     // An IPv4 client on a dual-stack socket shows up as ::ffff:127.0.0.1.
+    // NOTE: behind a reverse proxy on the same host every client is a
+    // loopback peer, so never expose a --demo server through one.
     if state.demo && peer.ip().to_canonical().is_loopback() {
         return Ok(());
     }
