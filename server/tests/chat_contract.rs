@@ -318,3 +318,37 @@ async fn data_survives_restart() {
 
     assert_eq!(joined["messages"], json!([stored]));
 }
+
+#[tokio::test]
+async fn join_during_writes_sees_each_seq_once() {
+    const TOTAL: u64 = 60;
+    let server = TestServer::start().await;
+    let mut writer = server.connect("r1").await;
+    let mut reader = server.connect("d1").await;
+    let (writer_ref, _) = writer.join_ok("ride:1", json!({})).await;
+
+    let writes = tokio::spawn(async move {
+        for index in 0..TOTAL {
+            let payload =
+                json!({"client_id": format!("race-{index}"), "kind": "text", "body": "x"});
+            writer
+                .push(Some(&writer_ref), "ride:1", "msg:new", payload)
+                .await;
+        }
+        writer
+    });
+    let (_, reply) = reader.join_ok("ride:1", json!({"last_seq": 0})).await;
+    let mut seen = seqs(&reply["messages"]);
+    while seen.last().copied().unwrap_or(0) < TOTAL {
+        let broadcast = reader.expect_event("ride:1", "msg:new").await;
+        seen.push(broadcast["message"]["seq"].as_u64().expect("seq"));
+    }
+    let _writer = writes.await.expect("writer task");
+
+    let expected: Vec<u64> = (1..=TOTAL).collect();
+    assert_eq!(
+        seen, expected,
+        "reply then broadcasts cover each seq once, in order"
+    );
+    reader.expect_nothing_queued().await;
+}
