@@ -51,6 +51,12 @@ impl ChatError {
     }
 }
 
+impl From<rusqlite::Error> for ChatError {
+    fn from(err: rusqlite::Error) -> Self {
+        Self::Internal(StoreError::from(err))
+    }
+}
+
 /// A successful join.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Joined {

@@ -14,8 +14,8 @@ use super::validate::{self, HistoryCursor};
 use super::{Chat, ChatError, Joined, publish};
 use crate::hub::SocketHandle;
 use crate::store::messages::{self, NewText};
+use crate::store::receipts;
 use crate::store::rides::{self, Ride};
-use crate::store::{StoreError, receipts};
 
 /// Joins a ride: members only. Replies with the newest page after the
 /// client's `last_seq`, the ride's state and every member's receipts.
@@ -264,10 +264,4 @@ fn member_ride(
         ));
     }
     Ok(ride)
-}
-
-impl From<rusqlite::Error> for ChatError {
-    fn from(err: rusqlite::Error) -> Self {
-        Self::Internal(StoreError::from(err))
-    }
 }

@@ -1,11 +1,12 @@
 //! SQLite storage: one file in WAL mode, one connection.
 //!
-//! The connection sits behind a mutex and every call runs on tokio's blocking
-//! pool ([`Store::call`]), so SQLite never blocks the async runtime. Holding
-//! the one connection also serializes writers, which is what makes the
-//! per-ride `seq` assignment in [`messages::insert`] race-free, and lets the
-//! chat layer publish a broadcast in the same critical section as the commit
-//! so broadcasts leave in seq order.
+//! The connection sits behind a mutex. Async code reaches it only through
+//! [`Store::call`], which runs on tokio's blocking pool, so queries never hold
+//! up the runtime's worker threads. Holding the one connection also
+//! serializes writers. That makes the per-ride `seq` assignment in
+//! [`messages::insert_text`] race-free, and lets the chat layer publish a
+//! broadcast in the same critical section as the commit, so broadcasts leave
+//! in seq order.
 
 pub mod conversations;
 pub mod messages;
