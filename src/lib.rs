@@ -1,22 +1,124 @@
 //! ridechat: the browser client.
+//!
+//! The crate is a library. The standalone page calls [`start`], which mounts
+//! the app on `document.body` with the options found in the URL fragment;
+//! embedders call [`mount`] (or `mount` from JavaScript) on an element of
+//! their own. Mounting creates the UI signals and one driver task that owns
+//! the session, the socket and the outbox for as long as the app is mounted,
+//! outside every component, so no view change can drop a send.
+//!
+//! Parts: [`boot`] resolves the user and opens the store, [`driver`] runs the
+//! session, [`adapters`] connect it to browser APIs, [`store`] keeps data in
+//! IndexedDB, [`state`] holds what the UI shows, and `ui` renders it.
 
+pub mod adapters;
+pub mod boot;
+mod driver;
+pub mod i18n;
+mod ids;
+pub mod state;
+pub mod store;
+mod ui;
+
+use futures::channel::mpsc::{self, UnboundedSender};
 use leptos::prelude::*;
+use ridechat_core::session::Input;
 use wasm_bindgen::prelude::*;
 
-/// Mounts the app on `document.body`. Trunk's loader calls it once the module
-/// is initialised; embedders call [`mount`] instead.
+pub use self::boot::options::MountOptions;
+use self::i18n::Locale;
+use self::state::{ChatState, Intents};
+
+/// Mounts the standalone app on `document.body`, for the life of the page.
+/// Trunk's loader calls it once the module is initialised.
 #[wasm_bindgen]
 pub fn start() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(App);
+    let Some(body) = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.body())
+    else {
+        web_sys::console::error_1(&"ridechat: no document body to mount on".into());
+        return;
+    };
+    let app = mount(body, MountOptions::from_page());
+    // The standalone app lives as long as the page, so its handle is never
+    // dropped.
+    std::mem::forget(app);
 }
 
-/// Mounts the app on `element`.
-pub fn mount(element: web_sys::HtmlElement) {
-    leptos::mount::mount_to(element, App).forget();
+/// Mounts the app on `element` with options given from JavaScript as
+/// `{token, socketUrl?, locale?, apiUrl?, timeScale?}`.
+///
+/// # Errors
+///
+/// Rejects options that are not such an object.
+#[wasm_bindgen(js_name = mount)]
+pub fn mount_from_js(
+    element: web_sys::HtmlElement,
+    options: JsValue,
+) -> Result<MountedApp, JsError> {
+    let options: MountOptions = serde_wasm_bindgen::from_value(options).map_err(|error| {
+        JsError::new(&format!(
+            "invalid ridechat mount options: {error}; expected {{token, socketUrl?, locale?, apiUrl?, timeScale?}}"
+        ))
+    })?;
+    console_error_panic_hook::set_once();
+    Ok(mount(element, options))
 }
 
-#[component]
-fn App() -> impl IntoView {
-    view! { <main class="ridechat" data-testid="app"><h1>"ridechat"</h1></main> }
+/// Mounts the app on `element`. The app runs until the returned handle is
+/// dropped or [`MountedApp::unmount`] is called.
+pub fn mount(element: web_sys::HtmlElement, options: MountOptions) -> MountedApp {
+    let locale = options
+        .locale
+        .as_deref()
+        .and_then(Locale::from_tag)
+        .unwrap_or_else(Locale::from_browser);
+    let (sender, receiver) = mpsc::unbounded::<Input>();
+
+    // The signals belong to this owner, not to a component, so they outlive
+    // every view change and are disposed only at unmount.
+    let owner = Owner::new();
+    let (state, view) = owner.with(|| {
+        let state = ChatState::new();
+        let intents = Intents::new(sender.clone());
+        let view = leptos::mount::mount_to(element, move || {
+            view! { <ui::App state intents locale /> }
+        });
+        (state, view)
+    });
+
+    wasm_bindgen_futures::spawn_local(boot::run(state, options, locale, receiver, sender.clone()));
+
+    MountedApp {
+        inputs: sender,
+        view: Some(Box::new(view)),
+        owner,
+    }
+}
+
+/// A mounted app. Dropping it, or calling `unmount`, stops the session,
+/// closes the socket and removes the view.
+#[wasm_bindgen]
+pub struct MountedApp {
+    inputs: UnboundedSender<Input>,
+    view: Option<Box<dyn std::any::Any>>,
+    owner: Owner,
+}
+
+#[wasm_bindgen]
+impl MountedApp {
+    /// Unmounts the app.
+    pub fn unmount(self) {}
+}
+
+impl Drop for MountedApp {
+    fn drop(&mut self) {
+        // The driver ends when the channel closes and drops the adapters,
+        // which closes the socket and removes the listeners.
+        self.inputs.close_channel();
+        self.view.take();
+        self.owner.cleanup();
+    }
 }

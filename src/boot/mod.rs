@@ -1,0 +1,195 @@
+//! Start-up: from mount options to a running session.
+//!
+//! 1. Learn the user id: from this tab's `sessionStorage` when the same token
+//!    already resolved (so a reload paints offline), otherwise from
+//!    `GET /api/session`, retried while the server is unreachable.
+//! 2. Open the user's IndexedDB database, or fall back to memory with a
+//!    banner.
+//! 3. Run the driver: the session paints from the store, then connects.
+
+pub mod api;
+pub mod options;
+
+use std::time::Duration;
+
+use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender};
+use leptos::prelude::Set;
+use ridechat_core::session::{ChatSession, Input};
+use ridechat_core::socket::Settings;
+
+use self::api::{SessionLookup, lookup_session};
+use self::options::MountOptions;
+use crate::adapters::timer::sleep;
+use crate::driver;
+use crate::i18n::{Locale, Text};
+use crate::ids;
+use crate::state::{ChatState, Phase};
+use crate::store::AppStore;
+
+/// Key of the cached `token user_id` pair in `sessionStorage`.
+const USER_KEY: &str = "ridechat.user";
+
+/// Waits between `/api/session` attempts while the server is unreachable;
+/// the last step repeats.
+const LOOKUP_RETRY: [Duration; 4] = [
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(5),
+    Duration::from_secs(10),
+];
+
+/// Where the app talks to, resolved from the options and the page.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    pub token: String,
+    pub api_url: String,
+    /// The full WebSocket URL with `vsn` and the token. Never logged.
+    pub websocket_url: String,
+    pub settings: Settings,
+}
+
+impl Endpoints {
+    /// Resolves the endpoints, or `None` without a token.
+    pub fn resolve(options: &MountOptions, state: &ChatState) -> Option<Endpoints> {
+        let token = options.token.clone().filter(|token| !token.is_empty())?;
+        let location = web_sys::window().map(|window| window.location());
+        let page_origin = location
+            .as_ref()
+            .and_then(|location| location.origin().ok())
+            .unwrap_or_default();
+
+        let socket_url = match options.socket_url.as_deref() {
+            Some(url) if url.starts_with("ws://") || url.starts_with("wss://") => url.to_owned(),
+            other => {
+                if let Some(url) = other {
+                    state.notify(format!(
+                        "Ignored socket URL {url:?}: it must start with ws:// or wss://. \
+                         Using /socket on this page's host."
+                    ));
+                }
+                default_socket_url(&page_origin)
+            }
+        };
+        let websocket_url = format!(
+            "{}/websocket?vsn=2.0.0&token={}",
+            socket_url.trim_end_matches('/'),
+            String::from(js_sys::encode_uri_component(&token))
+        );
+
+        let settings = match options.time_scale {
+            Some(factor) if factor > 0.0 && factor.is_finite() => {
+                Settings::default().scaled(factor)
+            }
+            _ => Settings::default(),
+        };
+        Some(Endpoints {
+            token,
+            api_url: options.api_url.clone().unwrap_or(page_origin),
+            websocket_url,
+            settings,
+        })
+    }
+}
+
+/// `ws://host/socket` for an `http:` page, `wss://host/socket` for `https:`.
+fn default_socket_url(page_origin: &str) -> String {
+    match page_origin.strip_prefix("https://") {
+        Some(host) => format!("wss://{host}/socket"),
+        None => format!("ws://{}/socket", page_origin.trim_start_matches("http://")),
+    }
+}
+
+/// Runs the app until it is unmounted: start-up, then the driver.
+pub async fn run(
+    state: ChatState,
+    options: MountOptions,
+    locale: Locale,
+    inputs: UnboundedReceiver<Input>,
+    sender: UnboundedSender<Input>,
+) {
+    let Some(endpoints) = Endpoints::resolve(&options, &state) else {
+        state.phase.try_set(Phase::NoToken);
+        return;
+    };
+    let Some(user_id) = resolve_user(&state, &endpoints, locale, &sender).await else {
+        return;
+    };
+
+    state.user_id.try_set(Some(user_id.clone()));
+
+    let (store, fallback) = AppStore::open(&user_id).await;
+    if let Some(error) = fallback {
+        web_sys::console::warn_1(&format!("ridechat: using the in-memory store: {error}").into());
+        state.storage_fallback.try_set(Some(error));
+    }
+    state.phase.try_set(Phase::Ready);
+
+    let session = ChatSession::new(user_id, store, endpoints.settings, ids::random_seed());
+    driver::run(session, state, inputs, sender, endpoints.websocket_url).await;
+}
+
+/// Returns the user id of the token, or `None` when the app cannot start
+/// (token rejected, or unmounted while retrying).
+async fn resolve_user(
+    state: &ChatState,
+    endpoints: &Endpoints,
+    locale: Locale,
+    sender: &UnboundedSender<Input>,
+) -> Option<String> {
+    if let Some(user_id) = cached_user(&endpoints.token) {
+        // Start from the cache at once, and check the token meanwhile.
+        let (api_url, token, state) = (endpoints.api_url.clone(), endpoints.token.clone(), *state);
+        wasm_bindgen_futures::spawn_local(async move {
+            if lookup_session(&api_url, &token).await == SessionLookup::Rejected {
+                state.notify(Text::SessionExpired.get(locale).to_owned());
+            }
+        });
+        return Some(user_id);
+    }
+
+    let mut attempt = 0;
+    loop {
+        match lookup_session(&endpoints.api_url, &endpoints.token).await {
+            SessionLookup::User(user_id) => {
+                cache_user(&endpoints.token, &user_id);
+                return Some(user_id);
+            }
+            SessionLookup::Rejected => {
+                state.phase.try_set(Phase::Expired);
+                return None;
+            }
+            SessionLookup::Unreachable(reason) => {
+                web_sys::console::warn_1(&format!("ridechat: {reason}; retrying").into());
+                state.phase.try_set(Phase::Unreachable);
+            }
+        }
+        let wait = LOOKUP_RETRY[attempt.min(LOOKUP_RETRY.len() - 1)];
+        attempt += 1;
+        sleep(wait).await;
+        if sender.is_closed() {
+            return None;
+        }
+    }
+}
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+/// Returns the user id cached for `token` in this tab.
+fn cached_user(token: &str) -> Option<String> {
+    let cached = session_storage()?.get_item(USER_KEY).ok().flatten()?;
+    let (cached_token, user_id) = cached.split_once(' ')?;
+    (cached_token == token && !user_id.is_empty()).then(|| user_id.to_owned())
+}
+
+fn cache_user(token: &str, user_id: &str) {
+    // Tokens and user ids contain no spaces, so one space separates them.
+    let stored =
+        session_storage().map(|storage| storage.set_item(USER_KEY, &format!("{token} {user_id}")));
+    if !matches!(stored, Some(Ok(()))) {
+        web_sys::console::warn_1(
+            &"ridechat: cannot cache the user id; a reload needs the server".into(),
+        );
+    }
+}

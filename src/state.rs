@@ -1,0 +1,234 @@
+//! What the UI shows, as signals, and how session updates change it.
+//!
+//! [`ChatState`] is created when the app is mounted, outside any component,
+//! and written only by the driver task. Components read it; they send
+//! intents through [`Intents`] and never touch the session or the store.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::channel::mpsc::UnboundedSender;
+use leptos::prelude::*;
+// The session's `Update` enum shadows the prelude's trait of the same name.
+use leptos::prelude::Update as _;
+use ridechat_core::chat::Conversation;
+use ridechat_core::local::LocalMessage;
+use ridechat_core::session::{ConnectionState, Input, Update};
+use ridechat_core::store::StoreError;
+
+use crate::adapters::{clock, send_input};
+use crate::ids;
+
+/// Most error notices shown at once; older ones are dropped first.
+const MAX_NOTICES: usize = 3;
+
+/// Where the app is between mounting and a running session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// Learning the user id and opening the store.
+    Starting,
+    /// No token in the URL fragment, the tab's storage or the options.
+    NoToken,
+    /// The server rejected the token (HTTP 401).
+    Expired,
+    /// The server could not be reached and no user id is known yet; the app
+    /// keeps retrying.
+    Unreachable,
+    /// The session runs.
+    Ready,
+}
+
+/// The connection banner's content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionView {
+    pub state: ConnectionState,
+    /// Messages stored on this device that the server has not confirmed.
+    pub queued: usize,
+}
+
+/// Every signal the UI reads. Copy, so components and the driver share it.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatState {
+    pub phase: RwSignal<Phase>,
+    /// The signed-in user, known once start-up resolved the token.
+    pub user_id: RwSignal<Option<String>>,
+    pub conversations: RwSignal<Vec<Conversation>>,
+    /// Each room's messages in display order, by topic.
+    pub rooms: RwSignal<BTreeMap<String, Vec<LocalMessage>>>,
+    /// Ride topics joined since the socket last opened.
+    pub joined: RwSignal<BTreeSet<String>>,
+    pub connection: RwSignal<ConnectionView>,
+    /// Why the app runs on the in-memory store, when it does.
+    pub storage_fallback: RwSignal<Option<StoreError>>,
+    /// Error messages from the session, newest last.
+    pub notices: RwSignal<Vec<String>>,
+}
+
+impl ChatState {
+    pub fn new() -> Self {
+        Self {
+            phase: RwSignal::new(Phase::Starting),
+            user_id: RwSignal::new(None),
+            conversations: RwSignal::new(Vec::new()),
+            rooms: RwSignal::new(BTreeMap::new()),
+            joined: RwSignal::new(BTreeSet::new()),
+            connection: RwSignal::new(ConnectionView {
+                state: ConnectionState::Connecting,
+                queued: 0,
+            }),
+            storage_fallback: RwSignal::new(None),
+            notices: RwSignal::new(Vec::new()),
+        }
+    }
+
+    /// Applies one session update. Uses the `try_` accessors, because the
+    /// driver may still run for a moment after the app was unmounted and its
+    /// signals disposed.
+    pub fn apply(&self, update: Update) {
+        match update {
+            Update::Conversations(conversations) => {
+                self.conversations.try_set(conversations);
+            }
+            Update::RoomLoaded { topic, messages } => {
+                self.rooms.try_update(|rooms| rooms.insert(topic, messages));
+            }
+            Update::MessageUpserted { message } => {
+                self.rooms.try_update(|rooms| {
+                    upsert(rooms.entry(message.topic.clone()).or_default(), message)
+                });
+            }
+            Update::MessageRemoved { topic, client_id } => {
+                self.rooms.try_update(|rooms| {
+                    if let Some(messages) = rooms.get_mut(&topic) {
+                        messages.retain(|message| message.client_id != client_id);
+                    }
+                });
+            }
+            Update::Connection { state, queued } => self.set_connection(state, queued),
+            Update::RoomJoined { topic } => {
+                self.joined.try_update(|joined| joined.insert(topic));
+            }
+            Update::Error { message } => self.notify(message),
+        }
+    }
+
+    fn set_connection(&self, state: ConnectionState, queued: usize) {
+        if state != ConnectionState::Online {
+            // Every channel is lost with the socket; each is marked joined
+            // again by its next RoomJoined.
+            self.joined.try_update(BTreeSet::clear);
+        }
+        self.connection.try_set(ConnectionView { state, queued });
+    }
+
+    /// Adds an error notice, unless the same one is already shown.
+    pub fn notify(&self, message: String) {
+        web_sys::console::warn_1(&format!("ridechat: {message}").into());
+        self.notices.try_update(|notices| {
+            if notices.contains(&message) {
+                return;
+            }
+            notices.push(message);
+            if notices.len() > MAX_NOTICES {
+                notices.remove(0);
+            }
+        });
+    }
+}
+
+impl Default for ChatState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Inserts or replaces `message` by `client_id`, keeping the display order:
+/// messages with a seq by seq, then the unconfirmed ones in their order.
+fn upsert(messages: &mut Vec<LocalMessage>, message: LocalMessage) {
+    match messages
+        .iter_mut()
+        .find(|existing| existing.client_id == message.client_id)
+    {
+        Some(existing) => *existing = message,
+        None => messages.push(message),
+    }
+    // A stable sort keeps the unconfirmed messages in their send order.
+    messages.sort_by_key(|message| (message.seq.is_none(), message.seq));
+}
+
+/// The user's intents, sent to the session. Cloned into components.
+#[derive(Debug, Clone)]
+pub struct Intents {
+    inputs: UnboundedSender<Input>,
+}
+
+impl Intents {
+    pub fn new(inputs: UnboundedSender<Input>) -> Self {
+        Self { inputs }
+    }
+
+    /// Sends a text message with a fresh client id.
+    pub fn send_text(&self, topic: &str, body: &str) {
+        let input = Input::SendText {
+            topic: topic.to_owned(),
+            body: body.to_owned(),
+            client_id: ids::new_client_id(),
+            created_at_ms: clock::wall_clock_ms(),
+        };
+        send_input(&self.inputs, input);
+    }
+
+    pub fn retry(&self, client_id: &str) {
+        let client_id = client_id.to_owned();
+        send_input(&self.inputs, Input::Retry { client_id });
+    }
+
+    pub fn delete(&self, client_id: &str) {
+        let client_id = client_id.to_owned();
+        send_input(&self.inputs, Input::Delete { client_id });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ridechat_core::local::DeliveryStatus;
+
+    fn message(client_id: &str, seq: Option<u64>) -> LocalMessage {
+        let mut message = LocalMessage::outgoing_text("ride:1", client_id, "r1", "hi", 0.0);
+        message.seq = seq;
+        message
+    }
+
+    fn ids(messages: &[LocalMessage]) -> Vec<&str> {
+        messages
+            .iter()
+            .map(|message| message.client_id.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn upsert_orders_confirmed_before_pending() {
+        let mut messages = vec![
+            message("a", Some(1)),
+            message("p1", None),
+            message("p2", None),
+        ];
+        upsert(&mut messages, message("b", Some(2)));
+        assert_eq!(ids(&messages), ["a", "b", "p1", "p2"]);
+    }
+
+    #[test]
+    fn upsert_replaces_by_client_id() {
+        let mut messages = vec![
+            message("a", Some(1)),
+            message("p1", None),
+            message("p2", None),
+        ];
+        let mut confirmed = message("p2", Some(2));
+        confirmed.status = DeliveryStatus::Sent;
+        upsert(&mut messages, confirmed);
+        assert_eq!(ids(&messages), ["a", "p2", "p1"]);
+        assert_eq!(messages.len(), 3, "an upsert must not duplicate");
+        assert_eq!(messages[1].status, DeliveryStatus::Sent);
+    }
+}

@@ -1,0 +1,124 @@
+//! IndexedDB requests and transactions as futures, without Rust closures.
+//!
+//! Each wrapper builds a `Promise` whose `resolve` and `reject` functions are
+//! installed directly as the request's or transaction's event handlers. No
+//! Rust closure is handed to JavaScript, so none can be called after it was
+//! dropped, and none leaks.
+//!
+//! # The transaction rule
+//!
+//! A transaction commits itself as soon as no request is pending at the end
+//! of a task. Awaiting a request is safe: its success event resolves the
+//! promise, and the promise reaction and the Rust task that
+//! `wasm-bindgen-futures` wakes for it both run as microtasks in the same
+//! checkpoint, while the transaction is still active, so the next request is
+//! placed in time. Awaiting anything else (a timer, a fetch, a channel) lets
+//! the transaction commit underneath, and the next request fails with
+//! `TransactionInactiveError`. Code between [`Transaction::new`] and
+//! [`Transaction::commit`] therefore awaits only [`request`].
+
+use js_sys::{Array, Promise};
+use ridechat_core::store::StoreError;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DomException, IdbDatabase, IdbObjectStore, IdbRequest, IdbTransaction};
+
+pub use web_sys::IdbTransactionMode as Mode;
+
+/// Waits for `request` and returns its result. A failed request aborts its
+/// transaction, since its error event is not cancelled.
+pub async fn request(request: Result<IdbRequest, JsValue>) -> Result<JsValue, StoreError> {
+    let request = request.map_err(|error| from_js(&error))?;
+    let settled = Promise::new(&mut |resolve, reject| {
+        request.set_onsuccess(Some(&resolve));
+        request.set_onerror(Some(&reject));
+    });
+    let outcome = JsFuture::from(settled).await;
+
+    request.set_onsuccess(None);
+    request.set_onerror(None);
+    match outcome {
+        Ok(_) => request.result().map_err(|error| from_js(&error)),
+        Err(_) => Err(match request.error() {
+            Ok(Some(exception)) => from_dom_exception(&exception),
+            _ => backend(
+                "UnknownError",
+                "an IndexedDB request failed without an error",
+            ),
+        }),
+    }
+}
+
+/// One IndexedDB transaction, with its completion observed from the start.
+pub struct Transaction {
+    inner: IdbTransaction,
+    finished: JsFuture,
+}
+
+impl Transaction {
+    /// Opens a transaction over `stores`.
+    pub fn new(database: &IdbDatabase, stores: &[&str], mode: Mode) -> Result<Self, StoreError> {
+        let names: Array = stores.iter().map(|name| JsValue::from_str(name)).collect();
+        let inner = database
+            .transaction_with_str_sequence_and_mode(&names, mode)
+            .map_err(|error| from_js(&error))?;
+
+        // Installed now, before any request, so neither event can be missed.
+        let finished = Promise::new(&mut |resolve, reject| {
+            inner.set_oncomplete(Some(&resolve));
+            inner.set_onabort(Some(&reject));
+        });
+        Ok(Self {
+            inner,
+            finished: JsFuture::from(finished),
+        })
+    }
+
+    pub fn store(&self, name: &str) -> Result<IdbObjectStore, StoreError> {
+        self.inner
+            .object_store(name)
+            .map_err(|error| from_js(&error))
+    }
+
+    /// Waits until the transaction has committed. An abort, for example with
+    /// `QuotaExceededError` when the data reaches the disk, returns its
+    /// reason: the writes of an aborted transaction are all undone.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        let outcome = self.finished.await;
+        self.inner.set_oncomplete(None);
+        self.inner.set_onabort(None);
+        match outcome {
+            Ok(_) => Ok(()),
+            Err(_) => Err(match self.inner.error() {
+                Some(exception) => from_dom_exception(&exception),
+                None => backend("AbortError", "the IndexedDB transaction was aborted"),
+            }),
+        }
+    }
+}
+
+/// Maps a `DOMException` to a store error, keeping its name and message.
+pub fn from_dom_exception(exception: &DomException) -> StoreError {
+    match exception.name().as_str() {
+        "QuotaExceededError" => StoreError::QuotaExceeded,
+        name => backend(name, &exception.message()),
+    }
+}
+
+/// Maps a JavaScript exception, usually a `DOMException`, to a store error.
+pub fn from_js(error: &JsValue) -> StoreError {
+    if let Some(exception) = error.dyn_ref::<DomException>() {
+        return from_dom_exception(exception);
+    }
+    if let Some(error) = error.dyn_ref::<js_sys::Error>() {
+        return backend(&String::from(error.name()), &String::from(error.message()));
+    }
+    backend("Error", &format!("{error:?}"))
+}
+
+fn backend(name: &str, message: &str) -> StoreError {
+    StoreError::Backend {
+        name: name.to_owned(),
+        message: message.to_owned(),
+    }
+}

@@ -1,0 +1,108 @@
+//! One message bubble with its status.
+
+use leptos::prelude::*;
+use ridechat_core::chat::MessageKind;
+use ridechat_core::local::{DeliveryStatus, LocalMessage};
+
+use super::time::message_time;
+use crate::i18n::{Locale, Text, catalogue};
+use crate::state::{ChatState, Intents};
+
+/// The `data-status` value and the visible tick of a status.
+fn status_parts(status: &DeliveryStatus) -> (&'static str, &'static str, Text) {
+    match status {
+        DeliveryStatus::Sending => ("sending", "○", Text::StatusSending),
+        DeliveryStatus::Sent => ("sent", "✓", Text::StatusSent),
+        DeliveryStatus::Delivered => ("delivered", "✓✓", Text::StatusDelivered),
+        DeliveryStatus::Read => ("read", "✓✓", Text::StatusRead),
+        DeliveryStatus::Failed { .. } => ("failed", "!", Text::StatusFailed),
+    }
+}
+
+#[component]
+pub fn MessageBubble(topic: String, client_id: String) -> impl IntoView {
+    let state = expect_context::<ChatState>();
+    let locale = expect_context::<Locale>();
+    let intents = expect_context::<Intents>();
+
+    let message = Memo::new({
+        let client_id = client_id.clone();
+        move |_| {
+            state.rooms.with(|rooms| {
+                rooms
+                    .get(&topic)
+                    .and_then(|messages| messages.iter().find(|m| m.client_id == client_id))
+                    .cloned()
+            })
+        }
+    });
+    let read = move |get: fn(&LocalMessage) -> String| {
+        move || message.with(|m| m.as_ref().map(get)).unwrap_or_default()
+    };
+    let mine = move || {
+        let user_id = state.user_id.get();
+        message.with(|m| {
+            m.as_ref()
+                .is_some_and(|m| Some(&m.sender_id) == user_id.as_ref())
+        })
+    };
+    let status = move || message.with(|m| m.as_ref().map(|m| status_parts(&m.status)));
+    let body = move || {
+        message.with(|m| match m {
+            Some(m) if m.kind == MessageKind::Voice => Text::VoiceMessage.get(locale).to_owned(),
+            Some(m) => m.body.clone().unwrap_or_default(),
+            None => String::new(),
+        })
+    };
+    let time = move || {
+        message
+            .with(|m| m.as_ref().and_then(|m| message_time(m, locale)))
+            .map(|(machine, human)| {
+                view! { <time class="ridechat__time" datetime=machine>{human}</time> }
+            })
+    };
+    let failure = move || {
+        let reason = message.with(|m| match m.as_ref().map(|m| &m.status) {
+            Some(DeliveryStatus::Failed { reason, .. }) => Some(*reason),
+            _ => None,
+        })?;
+        let (retry, delete) = (intents.clone(), intents.clone());
+        let (retry_id, delete_id) = (client_id.clone(), client_id.clone());
+        Some(view! {
+            <div class="ridechat__failure">
+                <p class="ridechat__failure-reason">{catalogue::failure(locale, reason)}</p>
+                <button type="button" class="ridechat__action" on:click=move |_| retry.retry(&retry_id)>
+                    {Text::Retry.get(locale)}
+                </button>
+                <button type="button" class="ridechat__action" on:click=move |_| delete.delete(&delete_id)>
+                    {Text::Delete.get(locale)}
+                </button>
+            </div>
+        })
+    };
+
+    view! {
+        <li
+            class="ridechat__message"
+            class:ridechat__message--mine=mine
+            data-testid="message"
+            data-client-id=read(|m| m.client_id.clone())
+            data-seq=read(|m| m.seq.map(|seq| seq.to_string()).unwrap_or_default())
+            data-status=move || status().map(|(name, _, _)| name)
+            data-mine=move || mine().to_string()
+        >
+            <p class="ridechat__body" data-testid="message-body">{body}</p>
+            <span class="ridechat__meta">
+                {time}
+                <span
+                    class="ridechat__status"
+                    aria-label=move || status().map(|(_, _, text)| text.get(locale))
+                    title=move || status().map(|(_, _, text)| text.get(locale))
+                >
+                    {move || status().map(|(_, tick, _)| tick)}
+                </span>
+            </span>
+            {failure}
+        </li>
+    }
+}
