@@ -18,7 +18,7 @@ pub mod i18n;
 mod ids;
 pub mod state;
 pub mod store;
-mod ui;
+pub mod ui;
 
 use futures::channel::mpsc::{self, UnboundedSender};
 use leptos::prelude::*;
