@@ -45,16 +45,28 @@ async fn idb_store_survives_reopen() {
     let reopened = IdbStore::open(user_id).await.expect("reopen");
     let messages = reopened.load_messages(topic).await.expect("load_messages");
     let ids: Vec<&str> = messages.iter().map(|m| m.client_id.as_str()).collect();
-    assert_eq!(ids, ["reopen-stored", "reopen-pending"], "both rows must survive a reopen");
+    assert_eq!(
+        ids,
+        ["reopen-stored", "reopen-pending"],
+        "both rows must survive a reopen"
+    );
     assert_eq!(messages[0].seq, Some(1));
     assert_eq!(messages[0].body.as_deref(), Some("bonjour"));
     assert_eq!(messages[1].status, DeliveryStatus::Sending);
     assert_eq!(messages[1].created_at_ms, pending.created_at_ms);
 
     let outbox = reopened.load_outbox().await.expect("load_outbox");
-    assert_eq!(outbox, vec![entry], "the outbox entry must survive a reopen");
     assert_eq!(
-        reopened.get_meta("cursor").await.expect("get_meta").as_deref(),
+        outbox,
+        vec![entry],
+        "the outbox entry must survive a reopen"
+    );
+    assert_eq!(
+        reopened
+            .get_meta("cursor")
+            .await
+            .expect("get_meta")
+            .as_deref(),
         Some("1")
     );
 }

@@ -32,10 +32,17 @@ async fn app_without_token_asks_for_one() {
     let connection = host.query_selector("[data-testid=connection]").unwrap();
     assert!(connection.is_some(), "connection banner missing");
     let text = host.text_content().unwrap_or_default();
-    assert!(text.contains("No session"), "expected the no-token text, got {text:?}");
+    assert!(
+        text.contains("No session"),
+        "expected the no-token text, got {text:?}"
+    );
 
     app.unmount();
-    assert_eq!(host.child_element_count(), 0, "unmount must remove the view");
+    assert_eq!(
+        host.child_element_count(),
+        0,
+        "unmount must remove the view"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -48,7 +55,10 @@ async fn arabic_sets_right_to_left() {
     let app = ridechat::mount(host.clone(), options);
     sleep(Duration::ZERO).await;
 
-    let root = host.query_selector("[data-testid=app]").unwrap().expect("app root");
+    let root = host
+        .query_selector("[data-testid=app]")
+        .unwrap()
+        .expect("app root");
     assert_eq!(root.get_attribute("dir").as_deref(), Some("rtl"));
     assert_eq!(root.get_attribute("lang").as_deref(), Some("ar"));
     drop(app);
