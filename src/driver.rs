@@ -10,6 +10,7 @@
 
 use futures::StreamExt;
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender};
+use leptos::prelude::GetUntracked;
 use ridechat_core::session::{ChatSession, Input};
 use ridechat_core::store::Store;
 
@@ -17,7 +18,16 @@ use crate::adapters::clock;
 use crate::adapters::hints::ReconnectHints;
 use crate::adapters::timer::SessionTimer;
 use crate::adapters::websocket::WebSocketAdapter;
+use crate::boot::expiry::TokenCheck;
 use crate::state::ChatState;
+
+/// What the driver needs besides the session.
+pub struct Driver {
+    pub state: ChatState,
+    /// The full WebSocket URL, with the token. Never logged.
+    pub websocket_url: String,
+    pub token_check: TokenCheck,
+}
 
 /// The adapters the driver feeds from the session.
 struct Adapters {
@@ -26,35 +36,41 @@ struct Adapters {
     _hints: ReconnectHints,
 }
 
-/// Runs `session` until `inputs` closes.
-pub async fn run<S: Store>(
-    mut session: ChatSession<S>,
-    state: ChatState,
-    mut inputs: UnboundedReceiver<Input>,
-    sender: UnboundedSender<Input>,
-    websocket_url: String,
-) {
-    let mut adapters = Adapters {
-        websocket: WebSocketAdapter::new(websocket_url, sender.clone()),
-        timer: SessionTimer::new(sender.clone()),
-        _hints: ReconnectHints::new(sender),
-    };
+impl Driver {
+    /// Runs `session` until `inputs` closes.
+    pub async fn run<S: Store>(
+        mut self,
+        mut session: ChatSession<S>,
+        mut inputs: UnboundedReceiver<Input>,
+        sender: UnboundedSender<Input>,
+    ) {
+        let mut adapters = Adapters {
+            websocket: WebSocketAdapter::new(self.websocket_url.clone(), sender.clone()),
+            timer: SessionTimer::new(sender.clone()),
+            _hints: ReconnectHints::new(sender),
+        };
 
-    session.start(clock::now()).await;
-    flush(&mut session, &mut adapters, &state);
+        session.start(clock::now()).await;
+        self.flush(&mut session, &mut adapters);
 
-    while let Some(input) = inputs.next().await {
-        session.handle(clock::now(), input).await;
-        flush(&mut session, &mut adapters, &state);
+        while let Some(input) = inputs.next().await {
+            session.handle(clock::now(), input).await;
+            self.flush(&mut session, &mut adapters);
+        }
     }
-}
 
-fn flush<S: Store>(session: &mut ChatSession<S>, adapters: &mut Adapters, state: &ChatState) {
-    while let Some(action) = session.poll_action() {
-        adapters.websocket.apply(action);
+    fn flush<S: Store>(&mut self, session: &mut ChatSession<S>, adapters: &mut Adapters) {
+        while let Some(action) = session.poll_action() {
+            adapters.websocket.apply(action);
+        }
+        while let Some(update) = session.poll_update() {
+            self.state.apply(update);
+        }
+
+        let now = clock::now();
+        adapters.timer.arm(session.next_deadline(), now);
+        if let Some(connection) = self.state.connection.try_get_untracked() {
+            self.token_check.observe(connection.state, now);
+        }
     }
-    while let Some(update) = session.poll_update() {
-        state.apply(update);
-    }
-    adapters.timer.arm(session.next_deadline(), clock::now());
 }

@@ -1,10 +1,12 @@
 //! ridechat: the browser client.
 //!
 //! The crate is a library. The standalone page calls [`start`], which mounts
-//! the app on `document.body` with the options found in the URL fragment;
-//! embedders call [`mount`] (or `mount` from JavaScript) on an element of
-//! their own. Mounting creates the UI signals and one driver task that owns
-//! the session, the socket and the outbox for as long as the app is mounted,
+//! the app on `document.body` with the options found in the URL fragment.
+//! Embedders call [`mount`], or `mount` from JavaScript, on an element of
+//! their own.
+//!
+//! Mounting creates the UI signals and one driver task. The task owns the
+//! session, the socket and the outbox for as long as the app is mounted,
 //! outside every component, so no view change can drop a send.
 //!
 //! Parts: [`boot`] resolves the user and opens the store, [`driver`] runs the

@@ -1,4 +1,4 @@
-//! What the UI shows, as signals, and how session updates change it.
+//! The UI's state as signals, and the session updates applied to it.
 //!
 //! [`ChatState`] is created when the app is mounted, outside any component,
 //! and written only by the driver task. Components read it; they send
@@ -21,7 +21,7 @@ use crate::ids;
 /// Most error notices shown at once; older ones are dropped first.
 const MAX_NOTICES: usize = 3;
 
-/// Where the app is between mounting and a running session.
+/// The app's progress from mounting to a running session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Phase {
     /// Learning the user id and opening the store.
@@ -57,7 +57,7 @@ pub struct ChatState {
     /// Ride topics joined since the socket last opened.
     pub joined: RwSignal<BTreeSet<String>>,
     pub connection: RwSignal<ConnectionView>,
-    /// Why the app runs on the in-memory store, when it does.
+    /// The error that made the app fall back to the in-memory store, if any.
     pub storage_fallback: RwSignal<Option<StoreError>>,
     /// Error messages from the session, newest last.
     pub notices: RwSignal<Vec<String>>,

@@ -12,8 +12,8 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::send_input;
 
-/// Longest delay `setTimeout` accepts (2^31 - 1 ms, about 24.8 days). A longer
-/// one fires at once in every browser.
+/// Maximum delay of `setTimeout` (2^31 - 1 ms, about 24.8 days). The delay
+/// is a WebIDL `long`, so a larger value wraps around and fires at once.
 const MAX_TIMEOUT_MS: u64 = i32::MAX as u64;
 
 /// One `setTimeout`, re-armed for the session's next deadline after every
@@ -37,8 +37,8 @@ impl SessionTimer {
     }
 
     /// Arms the timer for `deadline`, or disarms it for `None`. Keeps the
-    /// running timeout when the deadline did not change and is still ahead;
-    /// a deadline already due is armed again, since its timeout has fired.
+    /// running timeout when the deadline did not change and is still ahead.
+    /// A deadline already due is armed again, because its timeout has fired.
     pub fn arm(&mut self, deadline: Option<Instant>, now: Instant) {
         let unchanged = self.armed.as_ref().map(|armed| armed.deadline) == deadline;
         if unchanged && deadline.is_none_or(|deadline| deadline > now) {

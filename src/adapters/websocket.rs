@@ -74,8 +74,10 @@ impl WebSocketAdapter {
         let Some(connection) = self.current_of(generation) else {
             return;
         };
-        // A send fails only when the socket is not open. The session then
-        // learns of the loss from the close event or a heartbeat timeout.
+        // `send` throws only while the socket is still connecting, and a
+        // closing or closed socket drops the data silently. Either way the
+        // session learns of the loss from the close event or a heartbeat
+        // timeout.
         if let Err(error) = connection.socket.send_with_str(text) {
             web_sys::console::warn_2(&"ridechat: WebSocket send failed".into(), &error);
         }

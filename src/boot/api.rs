@@ -9,14 +9,15 @@ struct SessionInfo {
     user_id: String,
 }
 
-/// What the server said about a token.
+/// The server's verdict on a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionLookup {
     /// The token is valid for this user.
     User(String),
     /// HTTP 401 or 403: the token is invalid or expired.
     Rejected,
-    /// No usable answer; retrying may help. The text says why, for the log.
+    /// No usable response, so a retry may help. The text gives the reason,
+    /// for the log.
     Unreachable(String),
 }
 

@@ -8,6 +8,7 @@
 //! 3. Run the driver: the session paints from the store, then connects.
 
 pub mod api;
+pub(crate) mod expiry;
 pub mod options;
 
 use std::time::Duration;
@@ -18,6 +19,7 @@ use ridechat_core::session::{ChatSession, Input};
 use ridechat_core::socket::Settings;
 
 use self::api::{SessionLookup, lookup_session};
+use self::expiry::TokenCheck;
 use self::options::MountOptions;
 use crate::adapters::timer::sleep;
 use crate::driver;
@@ -38,7 +40,8 @@ const LOOKUP_RETRY: [Duration; 4] = [
     Duration::from_secs(10),
 ];
 
-/// Where the app talks to, resolved from the options and the page.
+/// Server addresses and protocol settings, resolved from the options and the
+/// page.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
     pub token: String,
@@ -124,8 +127,14 @@ pub async fn run(
     }
     state.phase.try_set(Phase::Ready);
 
+    let token_check = TokenCheck::new(endpoints.api_url, endpoints.token, locale, state);
     let session = ChatSession::new(user_id, store, endpoints.settings, ids::random_seed());
-    driver::run(session, state, inputs, sender, endpoints.websocket_url).await;
+    let driver = driver::Driver {
+        state,
+        websocket_url: endpoints.websocket_url,
+        token_check,
+    };
+    driver.run(session, inputs, sender).await;
 }
 
 /// Returns the user id of the token, or `None` when the app cannot start

@@ -1,9 +1,12 @@
 //! User-visible text in English, French and Arabic.
 //!
-//! Every string the UI shows comes from [`catalogue`]. Counts go through the
+//! Every fixed string of the UI comes from [`catalogue`]. Counts go through the
 //! plural rules of each language ([`Plural`]), taken from the Unicode CLDR
 //! plural rules for cardinal numbers: English and French have `one` and
 //! `other` (French `one` is 0 and 1), Arabic has all six categories.
+//!
+//! NOTE: error notices from the session (`Update::Error`) arrive as English
+//! text from ridechat-core and are shown as they are.
 
 pub mod catalogue;
 
@@ -48,7 +51,7 @@ impl Locale {
             .unwrap_or_default()
     }
 
-    /// The language tag for the `lang` attribute.
+    /// Returns the language tag for the `lang` attribute.
     pub fn tag(self) -> &'static str {
         match self {
             Locale::En => "en",
@@ -57,7 +60,7 @@ impl Locale {
         }
     }
 
-    /// The text direction for the `dir` attribute.
+    /// Returns the text direction for the `dir` attribute.
     pub fn direction(self) -> &'static str {
         match self {
             Locale::Ar => "rtl",

@@ -1,9 +1,9 @@
 //! The client's storage: IndexedDB when the browser allows it, memory when it
 //! does not.
 //!
-//! [`AppStore`] is the one concrete [`Store`] the session runs on, so the choice
-//! between the two backends is made once at start-up and at run time, without
-//! making the session generic over it twice.
+//! [`AppStore`] is the one concrete [`Store`] the session runs on. The choice
+//! between the two backends is made once, at start-up, and the session type
+//! stays the same either way.
 
 pub mod idb;
 

@@ -49,7 +49,8 @@ pub fn ConnectionBanner() -> impl IntoView {
     }
 }
 
-/// Shown while messages live only in memory, so nobody loses one unawares.
+/// Renders the warning shown while messages live only in memory, so the
+/// user knows they are lost when the page closes.
 #[component]
 pub fn StorageBanner() -> impl IntoView {
     let state = expect_context::<ChatState>();

@@ -44,7 +44,7 @@ pub fn Inbox() -> impl IntoView {
     }
 }
 
-/// One inbox entry: peer name and role, last message, unread count.
+/// Renders one inbox entry: peer name and role, last message, unread count.
 #[component]
 fn ConversationItem(topic: String) -> impl IntoView {
     let state = expect_context::<ChatState>();

@@ -8,7 +8,8 @@ use super::time::message_time;
 use crate::i18n::{Locale, Text, catalogue};
 use crate::state::{ChatState, Intents};
 
-/// The `data-status` value and the visible tick of a status.
+/// Returns the `data-status` value, the visible tick and the label of a
+/// status.
 fn status_parts(status: &DeliveryStatus) -> (&'static str, &'static str, Text) {
     match status {
         DeliveryStatus::Sending => ("sending", "○", Text::StatusSending),

@@ -23,7 +23,7 @@ use crate::state::{ChatState, Intents, Phase};
 #[derive(Debug, Clone, Copy)]
 pub struct OpenTopic(pub RwSignal<Option<String>>);
 
-/// The root of the app. Everything it renders sits under the `.ridechat`
+/// Renders the root of the app. Everything sits under the `.ridechat`
 /// element, which scopes every style.
 #[component]
 pub fn App(state: ChatState, intents: Intents, locale: Locale) -> impl IntoView {
@@ -58,7 +58,7 @@ pub fn App(state: ChatState, intents: Intents, locale: Locale) -> impl IntoView 
     }
 }
 
-/// The inbox and, once one is chosen, the open conversation.
+/// Renders the inbox and, once one is chosen, the open conversation.
 #[component]
 fn Chat() -> impl IntoView {
     let OpenTopic(open) = expect_context::<OpenTopic>();

@@ -20,7 +20,7 @@ pub fn message_time(message: &LocalMessage, locale: Locale) -> Option<(String, S
     }
 
     let options = Object::new();
-    // Setting a property on a fresh object cannot fail.
+    // `Reflect.set` fails only when the target is not an object.
     let _ = Reflect::set(&options, &"hour".into(), &"2-digit".into());
     let _ = Reflect::set(&options, &"minute".into(), &"2-digit".into());
     let human = date.to_locale_time_string_with_options(locale.tag(), &options);

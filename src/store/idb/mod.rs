@@ -6,9 +6,12 @@
 //! `QuotaExceededError` comes back as an error instead of a silent loss.
 //!
 //! When another tab opens a newer schema version, this connection closes
-//! itself on `versionchange`, so the new tab is never blocked; later calls
-//! here fail with [`StoreError::Unavailable`] and the banner asks for a
-//! reload.
+//! itself on `versionchange`, so it does not block the new tab. Later calls
+//! here fail with [`StoreError::Unavailable`], which the session reports as
+//! an error notice.
+//!
+//! NOTE: after such a close, writes keep failing until the page is
+//! reloaded; the store does not switch to memory at run time.
 
 mod open;
 mod records;
@@ -114,8 +117,8 @@ impl IdbStore {
     }
 }
 
-/// Every key of `topic` in an index whose key starts with the topic: arrays
-/// sort after every number and string, so `[topic, []]` is above any
+/// Returns the range of index keys that start with `topic`. Arrays sort
+/// after every number and string, so `[topic, []]` is above any
 /// `[topic, x]`.
 fn topic_range(topic: &str) -> Result<IdbKeyRange, StoreError> {
     let lower = js_sys::Array::of1(&JsValue::from_str(topic));

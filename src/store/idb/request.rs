@@ -8,12 +8,13 @@
 //! # The transaction rule
 //!
 //! A transaction commits itself as soon as no request is pending at the end
-//! of a task. Awaiting a request is safe: its success event resolves the
-//! promise, and the promise reaction and the Rust task that
-//! `wasm-bindgen-futures` wakes for it both run as microtasks in the same
-//! checkpoint, while the transaction is still active, so the next request is
-//! placed in time. Awaiting anything else (a timer, a fetch, a channel) lets
-//! the transaction commit underneath, and the next request fails with
+//! of a task. Awaiting a request is safe, because its success event resolves
+//! the promise, and both the promise reaction and the Rust task that
+//! `wasm-bindgen-futures` wakes for it run as microtasks of that event. The
+//! transaction is still active then, so the next request is placed in time.
+//!
+//! Awaiting anything else (a timer, a fetch, a channel) lets the transaction
+//! commit underneath, and the next request fails with
 //! `TransactionInactiveError`. Code between [`Transaction::new`] and
 //! [`Transaction::commit`] therefore awaits only [`request`].
 

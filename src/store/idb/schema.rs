@@ -9,9 +9,9 @@
 //!
 //! A message row carries `message.seq` only once the server stored it, and
 //! `pending_order` only until then. IndexedDB leaves a record out of an index
-//! whose key path yields no valid key (`null` here), so `by_topic_seq` holds
-//! exactly the confirmed messages in seq order and `pending_by_topic_order`
-//! exactly the unconfirmed ones in send order.
+//! whose key path yields no valid key (`null` here). So `by_topic_seq`
+//! contains exactly the confirmed messages in seq order, and
+//! `pending_by_topic_order` exactly the unconfirmed ones in send order.
 
 use wasm_bindgen::JsValue;
 use web_sys::{IdbDatabase, IdbObjectStoreParameters};
