@@ -13,19 +13,26 @@ use ridechat_core::session::ConnectionState;
 use ridechat_core::time::Instant;
 
 use super::api::{SessionLookup, lookup_session};
+use crate::adapters::clock;
 use crate::i18n::{Locale, Text};
 use crate::state::ChatState;
 
-/// Minimum time between two checks during one offline period.
+/// Minimum time between two checks while the server cannot be reached.
+const RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// Minimum time between two checks once the server accepted the token, so an
+/// outage of the socket alone costs one request a minute.
 const RECHECK_AFTER: Duration = Duration::from_secs(60);
 
-/// Checks the token at most once per [`RECHECK_AFTER`] while offline.
+/// Checks the token while the connection is offline, no more often than
+/// [`RETRY_AFTER`], or [`RECHECK_AFTER`] once the server accepted it.
 pub struct TokenCheck {
     api_url: String,
     token: String,
     locale: Locale,
     state: ChatState,
-    last_check: Option<Instant>,
+    /// No check starts before this instant.
+    not_before: Rc<Cell<Instant>>,
     in_flight: Rc<Cell<bool>>,
     /// Set once the server rejected the token; no further checks follow.
     rejected: Rc<Cell<bool>>,
@@ -38,38 +45,41 @@ impl TokenCheck {
             token,
             locale,
             state,
-            last_check: None,
+            not_before: Rc::new(Cell::new(Instant(0))),
             in_flight: Rc::new(Cell::new(false)),
             rejected: Rc::new(Cell::new(false)),
         }
     }
 
-    /// Starts a check when the connection is offline and none ran recently.
+    /// Starts a check when the connection is offline and none is due to wait.
     pub fn observe(&mut self, connection: ConnectionState, now: Instant) {
         if connection == ConnectionState::Online {
-            self.last_check = None;
+            self.not_before.set(Instant(0));
             return;
         }
-        let due = self
-            .last_check
-            .is_none_or(|last| now.since(last) >= RECHECK_AFTER);
+        let waiting = now < self.not_before.get();
         if connection != ConnectionState::Offline
-            || !due
+            || waiting
             || self.in_flight.get()
             || self.rejected.get()
         {
             return;
         }
-        self.last_check = Some(now);
+        self.not_before.set(now.plus(RETRY_AFTER));
         self.in_flight.set(true);
 
         let (api_url, token) = (self.api_url.clone(), self.token.clone());
-        let (in_flight, rejected) = (Rc::clone(&self.in_flight), Rc::clone(&self.rejected));
+        let (not_before, in_flight) = (Rc::clone(&self.not_before), Rc::clone(&self.in_flight));
+        let rejected = Rc::clone(&self.rejected);
         let (state, notice) = (self.state, Text::SessionExpired.get(self.locale));
         wasm_bindgen_futures::spawn_local(async move {
-            if lookup_session(&api_url, &token).await == SessionLookup::Rejected {
-                rejected.set(true);
-                state.notify(notice.to_owned());
+            match lookup_session(&api_url, &token).await {
+                SessionLookup::Rejected => {
+                    rejected.set(true);
+                    state.notify(notice.to_owned());
+                }
+                SessionLookup::User(_) => not_before.set(clock::now().plus(RECHECK_AFTER)),
+                SessionLookup::Unreachable(_) => {}
             }
             in_flight.set(false);
         });

@@ -60,6 +60,7 @@ pub fn Composer(topic: String, closed: Signal<bool>) -> impl IntoView {
                 data-testid="composer-input"
                 node_ref=input
                 rows="1"
+                dir="auto"
                 aria-label=Text::MessageLabel.get(locale)
                 placeholder=Text::MessagePlaceholder.get(locale)
                 aria-invalid=move || too_long.get().then_some("true")

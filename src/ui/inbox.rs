@@ -89,11 +89,11 @@ fn ConversationItem(topic: String) -> impl IntoView {
                 aria-current=move || is_open().then_some("true")
                 on:click=select
             >
-                <span class="ridechat__peer">{field(|c, _| c.peer.name.clone())}</span>
+                <span class="ridechat__peer" dir="auto">{field(|c, _| c.peer.name.clone())}</span>
                 <span class="ridechat__role">
                     {field(|c, locale| catalogue::role(locale, c.peer.role).to_owned())}
                 </span>
-                <span class="ridechat__last">{field(last_message_preview)}</span>
+                <span class="ridechat__last" dir="auto">{field(last_message_preview)}</span>
                 <span
                     class="ridechat__unread"
                     class:ridechat__unread--none=move || unread() == 0

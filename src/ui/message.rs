@@ -92,7 +92,7 @@ pub fn MessageBubble(topic: String, client_id: String) -> impl IntoView {
             data-status=move || status().map(|(name, _, _)| name)
             data-mine=move || mine().to_string()
         >
-            <p class="ridechat__body" data-testid="message-body">{body}</p>
+            <p class="ridechat__body" data-testid="message-body" dir="auto">{body}</p>
             <span class="ridechat__meta">
                 {time}
                 <span
