@@ -4,6 +4,7 @@
 use ridechat::store::IdbStore;
 use ridechat_core::local::DeliveryStatus;
 use ridechat_core::store::{Store, StoreError, suite};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -93,4 +94,42 @@ async fn databases_are_per_user() {
         rider.get_meta("who").await.expect("get_meta").as_deref(),
         Some("rider")
     );
+}
+
+/// Opens `name` at `version` with the raw API, failing if the open is blocked
+/// by another connection.
+async fn open_raw(name: &str, version: u32) -> Result<web_sys::IdbDatabase, String> {
+    let factory = web_sys::window().unwrap().indexed_db().unwrap().unwrap();
+    let request = factory.open_with_u32(name, version).unwrap();
+    let opened = js_sys::Promise::new(&mut |resolve, reject| {
+        request.set_onsuccess(Some(&resolve));
+        request.set_onerror(Some(&reject));
+        request.set_onblocked(Some(&reject));
+    });
+    match wasm_bindgen_futures::JsFuture::from(opened).await {
+        Ok(_) => Ok(request.result().unwrap().unchecked_into()),
+        Err(event) => Err(format!("open of {name} v{version} failed: {event:?}")),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn newer_version_is_not_blocked() {
+    let store = fresh_store("upgrade-user").await;
+    store.set_meta("before", "upgrade").await.expect("set_meta");
+
+    // Another tab opening a newer schema must not wait for this one.
+    let newer = open_raw("ridechat-upgrade-user", 2).await;
+    let newer = match newer {
+        Ok(database) => database,
+        Err(error) => panic!("{error}: the old connection must close on versionchange"),
+    };
+    assert_eq!(newer.version(), 2.0);
+    newer.close();
+
+    assert_eq!(
+        store.get_meta("before").await,
+        Err(StoreError::Unavailable),
+        "the closed connection must report Unavailable"
+    );
+    IdbStore::delete("upgrade-user").await.expect("delete");
 }

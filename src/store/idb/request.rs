@@ -123,3 +123,29 @@ fn backend(name: &str, message: &str) -> StoreError {
         message: message.to_owned(),
     }
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    #[wasm_bindgen_test]
+    fn quota_exception_maps_to_quota_exceeded() {
+        let exception = DomException::new_with_message_and_name("disk full", "QuotaExceededError")
+            .expect("DOMException constructor");
+        assert_eq!(from_js(&exception.into()), StoreError::QuotaExceeded);
+    }
+
+    #[wasm_bindgen_test]
+    fn other_exception_keeps_name_and_message() {
+        let exception = DomException::new_with_message_and_name("no such key", "DataError")
+            .expect("DOMException constructor");
+        let expected = StoreError::Backend {
+            name: "DataError".to_owned(),
+            message: "no such key".to_owned(),
+        };
+        assert_eq!(from_js(&exception.into()), expected);
+    }
+}
