@@ -335,3 +335,37 @@ async fn connection_banner_shows_state_and_queue() {
     settle().await;
     assert_eq!(attribute(&banner, "data-state"), "online");
 }
+
+#[wasm_bindgen_test]
+async fn open_room_survives_remount() {
+    let first = mount_app();
+    open_ride_1(&first).await;
+    drop(first);
+
+    let second = mount_app();
+    settle().await;
+    let room = select(&second.host, "[data-testid=room]");
+    assert_eq!(
+        attribute(&room, "data-topic"),
+        "ride:1",
+        "a reload reopens the room"
+    );
+
+    select(&second.host, ".ridechat__back")
+        .unchecked_into::<HtmlElement>()
+        .click();
+    settle().await;
+    assert!(
+        second
+            .host
+            .query_selector("[data-testid=room]")
+            .unwrap()
+            .is_none()
+    );
+    drop(second);
+
+    let third = mount_app();
+    settle().await;
+    let room = third.host.query_selector("[data-testid=room]").unwrap();
+    assert!(room.is_none(), "a closed room stays closed after a reload");
+}

@@ -30,7 +30,10 @@ pub fn App(state: ChatState, intents: Intents, locale: Locale) -> impl IntoView 
     provide_context(state);
     provide_context(intents);
     provide_context(locale);
-    provide_context(OpenTopic(RwSignal::new(None)));
+    let open = RwSignal::new(remembered_topic());
+    provide_context(OpenTopic(open));
+    // Keeps the open room across reloads of this tab.
+    Effect::new(move |_| remember_topic(open.get().as_deref()));
 
     let phase_view = move || {
         let text = match state.phase.get() {
@@ -55,6 +58,31 @@ pub fn App(state: ChatState, intents: Intents, locale: Locale) -> impl IntoView 
             <Notices />
             {phase_view}
         </div>
+    }
+}
+
+/// Key of the open room's topic in `sessionStorage`.
+const OPEN_TOPIC_KEY: &str = "ridechat.open_topic";
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+/// Returns the room this tab had open before a reload, if any.
+fn remembered_topic() -> Option<String> {
+    session_storage()?.get_item(OPEN_TOPIC_KEY).ok().flatten()
+}
+
+fn remember_topic(topic: Option<&str>) {
+    let Some(storage) = session_storage() else {
+        return;
+    };
+    let stored = match topic {
+        Some(topic) => storage.set_item(OPEN_TOPIC_KEY, topic),
+        None => storage.remove_item(OPEN_TOPIC_KEY),
+    };
+    if stored.is_err() {
+        web_sys::console::warn_1(&"ridechat: cannot remember the open room".into());
     }
 }
 

@@ -53,6 +53,17 @@ pub fn Room(topic: String) -> impl IntoView {
     let peer_role =
         move || conversation.with(|c| c.as_ref().map(|c| catalogue::role(locale, c.peer.role)));
 
+    let heading = NodeRef::<leptos::html::H2>::new();
+    // Moves focus into the room when it opens, because on a narrow screen the
+    // inbox entry that had focus is hidden.
+    Effect::new(move |_| {
+        if let Some(heading) = heading.get()
+            && heading.focus().is_err()
+        {
+            // Focus is a convenience; the room works without it.
+        }
+    });
+
     let list = NodeRef::<leptos::html::Ol>::new();
     // Keeps the newest message in view as messages arrive.
     Effect::new(move |_| {
@@ -97,7 +108,12 @@ pub fn Room(topic: String) -> impl IntoView {
                 >
                     <span aria-hidden="true">"←"</span>
                 </button>
-                <h2 class="ridechat__heading" id="ridechat-room-heading">{peer_name}</h2>
+                <h2
+                    class="ridechat__heading"
+                    id="ridechat-room-heading"
+                    tabindex="-1"
+                    node_ref=heading
+                >{peer_name}</h2>
                 <span class="ridechat__role">{peer_role}</span>
             </header>
             {empty}
