@@ -21,7 +21,7 @@ use crate::adapters::websocket::WebSocketAdapter;
 use crate::boot::expiry::TokenCheck;
 use crate::state::ChatState;
 
-/// What the driver needs besides the session.
+/// The driver's context besides the session: UI state, socket URL and token check.
 pub struct Driver {
     pub state: ChatState,
     /// The full WebSocket URL, with the token. Never logged.

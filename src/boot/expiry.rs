@@ -2,8 +2,9 @@
 //!
 //! A server rejects a bad token at the WebSocket upgrade with HTTP 403, but
 //! a browser reports that only as a closed socket, the same as a network
-//! drop. So while the connection is offline, the app asks `/api/session`
-//! whether the token is still valid, and shows the expiry notice on 401.
+//! drop. So while the connection is offline, the app requests
+//! `/api/session` to learn whether the token is still valid, and shows the
+//! expiry notice on 401.
 
 use std::cell::Cell;
 use std::rc::Rc;

@@ -83,7 +83,7 @@ impl Transaction {
 
     /// Waits until the transaction has committed. An abort, for example with
     /// `QuotaExceededError` when the data reaches the disk, returns its
-    /// reason: the writes of an aborted transaction are all undone.
+    /// reason, and all the writes of the aborted transaction are undone.
     pub async fn commit(self) -> Result<(), StoreError> {
         let outcome = self.finished.await;
         self.inner.set_oncomplete(None);
