@@ -120,6 +120,12 @@ impl ChatState {
         self.connection.try_set(ConnectionView { state, queued });
     }
 
+    /// Shows the connection as offline, for an app that will not connect
+    /// (no token, or a rejected one).
+    pub fn show_offline(&self) {
+        self.set_connection(ConnectionState::Offline, 0);
+    }
+
     /// Adds an error notice, unless the same one is already shown.
     pub fn notify(&self, message: String) {
         web_sys::console::warn_1(&format!("ridechat: {message}").into());

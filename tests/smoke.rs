@@ -30,7 +30,12 @@ async fn app_without_token_asks_for_one() {
     let root = host.query_selector("[data-testid=app]").unwrap();
     assert!(root.is_some(), "app root missing: {}", host.inner_html());
     let connection = host.query_selector("[data-testid=connection]").unwrap();
-    assert!(connection.is_some(), "connection banner missing");
+    let connection = connection.expect("connection banner");
+    assert_eq!(
+        connection.get_attribute("data-state").as_deref(),
+        Some("offline"),
+        "an app without a token never connects"
+    );
     let text = host.text_content().unwrap_or_default();
     assert!(
         text.contains("No session"),

@@ -112,6 +112,7 @@ pub async fn run(
 ) {
     let Some(endpoints) = Endpoints::resolve(&options, &state) else {
         state.phase.try_set(Phase::NoToken);
+        state.show_offline();
         return;
     };
     let Some(user_id) = resolve_user(&state, &endpoints, locale, &sender).await else {
@@ -165,6 +166,7 @@ async fn resolve_user(
             }
             SessionLookup::Rejected => {
                 state.phase.try_set(Phase::Expired);
+                state.show_offline();
                 return None;
             }
             SessionLookup::Unreachable(reason) => {
