@@ -1,6 +1,5 @@
 //! The timer and reconnect-hint adapters in headless Chromium: what each
-//! sends to the driver, and that dropping one removes its timeout or its
-//! listeners.
+//! sends to the driver, and that a dropped one sends nothing more.
 
 use std::time::Duration;
 
