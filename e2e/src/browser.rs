@@ -11,8 +11,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use tempfile::TempDir;
-use thirtyfour::ChromeCapabilities;
 use thirtyfour::prelude::*;
+use thirtyfour::{ChromeCapabilities, LoggingPrefsLogLevel};
 use tokio::process::{Child, Command};
 
 use crate::error::{HarnessError, Result};
@@ -87,6 +87,9 @@ impl ChromeDriver {
         let mut capabilities = DesiredCapabilities::chrome();
         let configure = |capabilities: &mut ChromeCapabilities| -> WebDriverResult<()> {
             capabilities.set_binary(CHROMIUM)?;
+            // Keeps console errors and uncaught exceptions, which a failed wait
+            // quotes to show why the page did not get there.
+            capabilities.set_browser_log_level(LoggingPrefsLogLevel::Severe)?;
             for flag in CHROMIUM_FLAGS {
                 capabilities.add_arg(flag)?;
             }

@@ -160,12 +160,30 @@ impl Page {
         check: impl Fn(&Snapshot) -> Option<T>,
     ) -> Result<T> {
         let what = format!("{} ({}'s page)", what, self.user);
-        wait_for(&what, timeout, || async {
+        let waited = wait_for(&what, timeout, || async {
             let snapshot = self.snapshot().await?;
             let value = check(&snapshot);
             Ok((snapshot, value))
         })
-        .await
+        .await;
+        self.with_console_errors(waited).await
+    }
+
+    /// Adds the page's console errors to a timeout, because an exception in
+    /// the app is the usual reason a page never reaches the state awaited.
+    async fn with_console_errors<T>(&self, result: Result<T>) -> Result<T> {
+        let Err(HarnessError::Timeout { what, waited, last }) = result else {
+            return result;
+        };
+        let errors = match self.driver()?.browser_log().await {
+            Ok(entries) => entries
+                .into_iter()
+                .map(|entry| entry.message)
+                .collect::<Vec<_>>(),
+            Err(error) => vec![format!("(cannot read the browser log: {error})")],
+        };
+        let last = format!("{last}\nbrowser console errors: {errors:#?}");
+        Err(HarnessError::Timeout { what, waited, last })
     }
 
     /// Waits until the connection indicator shows `online`.
@@ -270,7 +288,7 @@ impl Page {
     async fn wait_until_element(&self, selector: &str, what: &str) -> Result<WebElement> {
         let driver = self.driver()?;
         let what = format!("{what} ({selector}) on {}'s page", self.user);
-        wait_for(&what, DEFAULT_TIMEOUT, || async {
+        let waited = wait_for(&what, DEFAULT_TIMEOUT, || async {
             let found = driver
                 .find_all(By::Css(selector))
                 .await
@@ -281,6 +299,7 @@ impl Page {
                 found.into_iter().next(),
             ))
         })
-        .await
+        .await;
+        self.with_console_errors(waited).await
     }
 }

@@ -148,7 +148,7 @@ fn strip_ansi(line: &str) -> String {
     plain
 }
 
-/// Prints a token for `user` with `bin token --user <user> --db <db>`.
+/// Mints a token for `user` with `bin token --user <user> --db <db>`.
 pub fn mint_token(bin: &Path, db: &Path, user: &str) -> Result<String, String> {
     let mut command = Command::new(bin);
     command.args(["token", "--user", user, "--db"]).arg(db);

@@ -85,7 +85,7 @@ struct Context {
 }
 
 impl Context {
-    /// Returns the directory of the debug app build that the e2e tests serve.
+    /// Returns the directory of the app build that the e2e tests serve.
     /// It is kept apart from `dist/`, which contains the release build of
     /// `cargo xtask serve`.
     fn test_dist(&self) -> PathBuf {
@@ -246,12 +246,13 @@ fn run_browser_tests(context: &mut Context) -> Result<(), String> {
     )
 }
 
-/// Builds the app in debug mode, which is faster to build and enough for tests.
+/// Builds the app in release mode, as `cargo xtask serve` does, so the e2e
+/// tests run the code users get, after wasm-opt and with `panic = "abort"`.
 fn run_app_build(context: &mut Context) -> Result<(), String> {
     let dist = context.test_dist();
     process::run(
         Command::new("trunk")
-            .arg("build")
+            .args(["build", "--release"])
             .arg("--dist")
             .arg(&dist)
             .current_dir(&context.root),
