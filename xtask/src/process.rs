@@ -45,3 +45,22 @@ pub fn cargo(root: &Path) -> Command {
     command.current_dir(root);
     command
 }
+
+/// Returns a `trunk` command that runs in `root` and finds the pinned
+/// wasm-opt of `tools/node_modules/.bin` first on `PATH`.
+///
+/// Debian bookworm's binaryen 108 breaks the release build: the optimised
+/// module throws `WebAssembly.Table.set(): Argument 1 is invalid for table`
+/// at start, so the app never mounts. binaryen 132 from npm does not.
+pub fn trunk(root: &Path) -> Command {
+    let tools = root.join("tools").join("node_modules").join(".bin");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![tools];
+    paths.extend(std::env::split_paths(&path));
+    let mut command = Command::new("trunk");
+    command.current_dir(root);
+    if let Ok(joined) = std::env::join_paths(paths) {
+        command.env("PATH", joined);
+    }
+    command
+}

@@ -18,7 +18,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
 
     println!("==> serve: building the app into dist/");
     process::run(
-        Command::new("trunk")
+        process::trunk(root)
             .args(["build", "--release"])
             .current_dir(root),
     )?;

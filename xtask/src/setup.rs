@@ -14,20 +14,26 @@ use crate::process::{self, output_of};
 const TRUNK_VERSION: &str = "0.21.14";
 
 /// Debian packages for the browser tests (chromium, chromium-driver) and the
-/// release build (binaryen's wasm-opt, brotli for the bundle size).
-const DEBIAN_PACKAGES: &[&str] = &["chromium", "chromium-driver", "binaryen", "brotli"];
+/// bundle size measurement (brotli).
+const DEBIAN_PACKAGES: &[&str] = &["chromium", "chromium-driver", "brotli"];
+
+/// Folders whose npm packages are pinned by a package-lock.json: the build
+/// tools (binaryen's wasm-opt, run by Trunk) and the phoenix.js peer.
+const NPM_FOLDERS: &[&str] = &["tools", "conformance"];
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// Installs every missing tool: the wasm32 target, Trunk, wasm-bindgen-cli,
-/// the Debian packages and the npm packages of `conformance/`.
+/// the Debian packages and the npm packages of `tools/` and `conformance/`.
 pub fn run(root: &Path) -> Result<(), String> {
     println!("==> setup: checking tools");
     ensure_wasm_target()?;
     ensure_trunk(root)?;
     ensure_wasm_bindgen_cli(root)?;
     ensure_debian_packages()?;
-    ensure_npm_packages(root)?;
+    for folder in NPM_FOLDERS {
+        ensure_npm_packages(&root.join(folder))?;
+    }
     println!("==> setup: done");
     Ok(())
 }
@@ -145,29 +151,31 @@ fn apt_get(args: &[&str]) -> Command {
     command
 }
 
-/// Runs `npm ci` in `conformance/` unless `npm ls` reports every dependency
-/// installed at the version that package.json pins.
-fn ensure_npm_packages(root: &Path) -> Result<(), String> {
-    let dir = root.join("conformance");
+/// Runs `npm ci` in `dir` unless `npm ls` reports every dependency installed
+/// at the version that package.json pins.
+fn ensure_npm_packages(dir: &Path) -> Result<(), String> {
     if !dir.join("package-lock.json").exists() {
         return Err(format!("missing {}/package-lock.json", dir.display()));
     }
 
     let listed = Command::new("npm")
         .args(["ls", "--depth=0"])
-        .current_dir(&dir)
+        .current_dir(dir)
         .output()
         .map_err(|error| format!("cannot run npm: {error}; install Node.js 20 with npm"))?;
     if listed.status.success() {
-        println!("ok: npm packages of conformance/ are installed");
+        println!("ok: npm packages of {} are installed", dir.display());
         return Ok(());
     }
 
-    println!("installing npm packages of conformance/ from package-lock.json");
+    println!(
+        "installing npm packages of {} from package-lock.json",
+        dir.display()
+    );
     process::run(
         Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir),
+            .current_dir(dir),
     )
 }
 

@@ -251,7 +251,7 @@ fn run_browser_tests(context: &mut Context) -> Result<(), String> {
 fn run_app_build(context: &mut Context) -> Result<(), String> {
     let dist = context.test_dist();
     process::run(
-        Command::new("trunk")
+        process::trunk(&context.root)
             .args(["build", "--release"])
             .arg("--dist")
             .arg(&dist)
