@@ -2,7 +2,6 @@
 //! server with the demo users on a loopback address.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::process;
 use crate::server::{self, Server};
