@@ -29,10 +29,10 @@ pub mod events {
 /// Default limits of the reference server. Each is a server setting; these
 /// are the values the contract documents.
 pub mod limits {
-    /// Longest text body, in Unicode code points.
+    /// Maximum length of a text body, in Unicode code points.
     pub const MAX_BODY_CHARS: usize = 4_000;
     /// Messages per join reply or history page.
     pub const PAGE_SIZE: usize = 100;
-    /// Longest voice note, in milliseconds of recording time.
+    /// Maximum length of a voice note, in milliseconds of recording time.
     pub const MAX_VOICE_MS: u64 = 60_000;
 }
