@@ -14,13 +14,12 @@ impl Socket {
     /// Starts connecting, or keeps connecting if a connection or a reconnect
     /// wait is already under way.
     pub fn connect(&mut self, now: Instant) {
-        let _ = now;
         self.connection_requested = true;
         match self.state {
-            SocketState::Closed if self.reconnect.at.is_none() => self.start_connect(),
+            SocketState::Closed if self.reconnect.at.is_none() => self.start_connect(now),
             // The closing socket was already given up, so this opens no
             // second live socket.
-            SocketState::Closing => self.start_connect(),
+            SocketState::Closing => self.start_connect(now),
             SocketState::Closed | SocketState::Connecting | SocketState::Open => {}
         }
     }
@@ -49,7 +48,7 @@ impl Socket {
             return;
         }
         match self.state {
-            SocketState::Closed => self.start_connect(),
+            SocketState::Closed => self.start_connect(now),
             SocketState::Open if !self.heartbeat.is_pending() => self.send_heartbeat(now),
             SocketState::Open | SocketState::Connecting | SocketState::Closing => {}
         }
@@ -63,6 +62,7 @@ impl Socket {
         }
         self.reconnect.attempt = 0;
         self.reconnect.failed_connects = 0;
+        self.reconnect.give_up_at = None;
         self.heartbeat.start(now, self.settings.heartbeat_interval);
         self.set_state(SocketState::Open);
 
@@ -89,14 +89,7 @@ impl Socket {
             return;
         }
         match self.state {
-            SocketState::Connecting => {
-                self.lose_link(SocketState::Closed);
-                self.reconnect.failed_connects += 1;
-                self.events.push_back(SocketEvent::ConnectFailed {
-                    consecutive: self.reconnect.failed_connects,
-                });
-                self.schedule_reconnect(now);
-            }
+            SocketState::Connecting => self.fail_connect(now),
             SocketState::Open => {
                 self.lose_link(SocketState::Closed);
                 self.schedule_reconnect(now);
@@ -116,9 +109,27 @@ impl Socket {
         self.schedule_reconnect(now);
     }
 
+    /// Abandons a connect that has not opened within `connect_timeout`: the
+    /// WebSocket is closed and the attempt counts as a failed connect.
+    pub(super) fn abandon_connect(&mut self, now: Instant) {
+        self.close_current("connect timeout");
+        self.fail_connect(now);
+    }
+
+    /// Records a connect that ended before opening and schedules the next.
+    fn fail_connect(&mut self, now: Instant) {
+        self.lose_link(SocketState::Closed);
+        self.reconnect.failed_connects += 1;
+        self.events.push_back(SocketEvent::ConnectFailed {
+            consecutive: self.reconnect.failed_connects,
+        });
+        self.schedule_reconnect(now);
+    }
+
     /// Requests a new WebSocket with the next generation.
-    pub(super) fn start_connect(&mut self) {
+    pub(super) fn start_connect(&mut self, now: Instant) {
         self.reconnect.at = None;
+        self.reconnect.give_up_at = Some(now.plus(self.settings.connect_timeout));
         self.generation += 1;
         self.actions.push_back(Action::Connect {
             generation: self.generation,
@@ -158,6 +169,7 @@ impl Socket {
     fn lose_link(&mut self, state: SocketState) {
         self.set_state(state);
         self.heartbeat.stop();
+        self.reconnect.give_up_at = None;
 
         let topics: Vec<String> = self.channels.keys().cloned().collect();
         for topic in topics {

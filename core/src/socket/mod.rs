@@ -16,7 +16,11 @@
 //! most one generation is connecting or open at a time. After a close that the
 //! user did not request, the socket reconnects after the reconnect backoff
 //! (phoenix.js steps with jitter), and the attempt counter restarts after each
-//! open.
+//! open. A connect that has not opened within `connect_timeout` is abandoned
+//! with [`Action::Disconnect`] and reported as
+//! [`SocketEvent::ConnectFailed`], like a connect that closed before opening,
+//! so a stalled TCP or TLS handshake never leaves the socket connecting for
+//! good.
 //!
 //! # Channel lifecycle
 //!
@@ -110,6 +114,8 @@ struct Reconnect {
     failed_connects: u32,
     /// When the next connect attempt is due, while waiting for one.
     at: Option<Instant>,
+    /// When the current connect attempt is abandoned, while connecting.
+    give_up_at: Option<Instant>,
 }
 
 impl Socket {

@@ -17,6 +17,10 @@ pub struct Settings {
     /// Wait of a push without its reply after which a heartbeat is sent at
     /// once, so a dead link is found before the next regular heartbeat.
     pub probe_after: Duration,
+    /// Wait for a requested WebSocket to open. A connect that has not opened
+    /// by then (a stalled TCP or TLS handshake) is abandoned and counts as a
+    /// failed connect, followed by the reconnect backoff.
+    pub connect_timeout: Duration,
     /// Delays before each reconnect attempt, of which the last one repeats.
     pub reconnect_after: Vec<Duration>,
     /// Delays before each rejoin of an errored channel, of which the last one
@@ -38,6 +42,10 @@ impl Default for Settings {
     /// 2 s, so 10 s leaves room for a slow link. A dead link is then found
     /// 13 s after a push got no reply. Jitter is 0.5, where phoenix.js has
     /// none.
+    ///
+    /// A connect that has not opened within 10 s is abandoned, where
+    /// phoenix.js waits for the browser, which can take minutes on a stalled
+    /// handshake.
     fn default() -> Self {
         let millis = |values: &[u64]| values.iter().copied().map(Duration::from_millis).collect();
         Self {
@@ -45,6 +53,7 @@ impl Default for Settings {
             heartbeat_timeout: Duration::from_secs(10),
             push_timeout: Duration::from_secs(10),
             probe_after: Duration::from_secs(3),
+            connect_timeout: Duration::from_secs(10),
             reconnect_after: millis(&[10, 50, 100, 150, 200, 250, 500, 1000, 2000, 5000]),
             rejoin_after: millis(&[1000, 2000, 5000, 10_000]),
             jitter: 0.5,
@@ -71,6 +80,7 @@ impl Settings {
             heartbeat_timeout: scale(self.heartbeat_timeout),
             push_timeout: scale(self.push_timeout),
             probe_after: scale(self.probe_after),
+            connect_timeout: scale(self.connect_timeout),
             reconnect_after: self.reconnect_after.iter().copied().map(scale).collect(),
             rejoin_after: self.rejoin_after.iter().copied().map(scale).collect(),
             jitter: self.jitter,

@@ -1,5 +1,6 @@
-//! Everything driven by time: heartbeats and the dead-link rule, push and
-//! join timeouts, early probes, rejoins and reconnects.
+//! Everything driven by time: the connect timeout, heartbeats and the
+//! dead-link rule, push and join timeouts, early probes, rejoins and
+//! reconnects.
 
 use serde_json::json;
 
@@ -13,6 +14,11 @@ impl Socket {
     /// [`Socket::next_deadline`] has passed. Late calls are fine, because
     /// every rule compares instants and none counts calls.
     pub fn handle_timer(&mut self, now: Instant) {
+        let give_up_due = self.reconnect.give_up_at.is_some_and(|at| now >= at);
+        if self.state.is_connecting() && give_up_due {
+            self.abandon_connect(now);
+        }
+
         let settings = &self.settings;
         if self.state.is_open() && self.heartbeat.is_dead(now, settings.heartbeat_timeout) {
             self.drop_dead_link(now);
@@ -31,7 +37,7 @@ impl Socket {
 
         let reconnect_due = self.reconnect.at.is_some_and(|at| now >= at);
         if self.state == SocketState::Closed && self.connection_requested && reconnect_due {
-            self.start_connect();
+            self.start_connect(now);
         }
     }
 
@@ -56,7 +62,8 @@ impl Socket {
                     .chain(rejoins)
                     .min()
             }
-            SocketState::Closed | SocketState::Connecting | SocketState::Closing => None,
+            SocketState::Connecting => self.reconnect.give_up_at,
+            SocketState::Closed | SocketState::Closing => None,
         }
     }
 
