@@ -18,6 +18,8 @@ mod events;
 mod inbox;
 mod rooms;
 mod sending;
+mod tabs;
+pub mod tokens;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -72,6 +74,16 @@ pub enum Input {
     /// The user asked to delete a failed message.
     Delete {
         client_id: String,
+    },
+    /// This tab gained (`granted`) or lost the flusher role: of all tabs of
+    /// a user, only the flusher pushes the outbox. See [`ChatSession::take_shared_changes`].
+    FlusherRole {
+        granted: bool,
+    },
+    /// Another tab of the user changed the shared store for `topic` (outbox
+    /// entry added, message confirmed, failed or deleted): reload it.
+    PeerTabChanged {
+        topic: String,
     },
 }
 
@@ -151,6 +163,11 @@ pub struct ChatSession<S: Store> {
     connect_failed: bool,
     last_connection: Option<(ConnectionState, usize)>,
     updates: VecDeque<Update>,
+    /// True while this tab may push the outbox; see [`Input::FlusherRole`].
+    flusher: bool,
+    /// Topics whose outbox or statuses this session changed in the store,
+    /// for the other tabs; taken by [`ChatSession::take_shared_changes`].
+    shared_changes: Vec<String>,
 }
 
 impl<S: Store> ChatSession<S> {
@@ -174,6 +191,8 @@ impl<S: Store> ChatSession<S> {
             connect_failed: false,
             last_connection: None,
             updates: VecDeque::new(),
+            flusher: true,
+            shared_changes: Vec::new(),
         }
     }
 
@@ -233,6 +252,8 @@ impl<S: Store> ChatSession<S> {
             }
             Input::Retry { client_id } => self.retry(now, &client_id).await,
             Input::Delete { client_id } => self.delete(&client_id).await,
+            Input::FlusherRole { granted } => self.set_flusher(now, granted).await,
+            Input::PeerTabChanged { topic } => self.reload_shared(now, &topic).await,
         }
 
         self.drain_socket_events(now).await;

@@ -96,6 +96,7 @@ impl<S: Store> ChatSession<S> {
                 .insert(message.client_id.clone(), message.clone());
         }
         self.emit(Update::MessageUpserted { message });
+        self.share_change(&topic);
         self.rejoin_if_closed(now, &topic);
         self.flush(now, &topic);
     }
@@ -127,6 +128,7 @@ impl<S: Store> ChatSession<S> {
         if let Some(room) = self.rooms.get_mut(&topic) {
             room.messages.remove(client_id);
         }
+        self.share_change(&topic);
         self.emit(Update::MessageRemoved {
             topic,
             client_id: client_id.to_owned(),
@@ -161,6 +163,10 @@ impl<S: Store> ChatSession<S> {
     /// Pushes every due entry of `topic`, in order, while the channel
     /// accepts pushes.
     pub(super) fn flush(&mut self, now: Instant, topic: &str) {
+        // Another tab of the user pushes the outbox; see `super::tabs`.
+        if !self.flusher {
+            return;
+        }
         let joined = self
             .rooms
             .get(topic)
@@ -227,6 +233,7 @@ impl<S: Store> ChatSession<S> {
         }
         self.outbox.remove(&message.client_id);
         self.outbox.confirmed(topic);
+        self.share_change(topic);
         self.merge_into_room(topic, message);
     }
 
@@ -276,6 +283,7 @@ impl<S: Store> ChatSession<S> {
             ));
         }
         self.outbox.remove(client_id);
+        self.share_change(topic);
 
         let Some(message) = self
             .rooms
