@@ -5,8 +5,14 @@
 //! inside [`ChatSession::handle`] and two overlapping calls could reorder
 //! writes. After each input it performs the socket actions, applies the
 //! updates to the UI signals, and re-arms the timer for the next deadline.
-//! The task ends when the input channel closes, which unmounting does; the
-//! adapters are dropped with it, closing the socket and removing listeners.
+//! The task ends when the input channel closes, which unmounting does. The
+//! adapters are dropped with it, which closes the socket, removes listeners
+//! and releases the outbox lock.
+//!
+//! Several tabs of one user share the store. Only the tab holding the Web
+//! Lock `ridechat-outbox-<user_id>` pushes the outbox (see
+//! [`crate::adapters::locks`]), and every tab announces its store changes to
+//! the others (see [`crate::adapters::broadcast`]).
 
 use futures::StreamExt;
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -14,8 +20,10 @@ use leptos::prelude::GetUntracked;
 use ridechat_core::session::{ChatSession, Input};
 use ridechat_core::store::Store;
 
+use crate::adapters::broadcast::TabChannel;
 use crate::adapters::clock;
 use crate::adapters::hints::ReconnectHints;
+use crate::adapters::locks::FlusherLock;
 use crate::adapters::timer::SessionTimer;
 use crate::adapters::websocket::WebSocketAdapter;
 use crate::boot::expiry::TokenCheck;
@@ -34,6 +42,10 @@ struct Adapters {
     websocket: WebSocketAdapter,
     timer: SessionTimer,
     _hints: ReconnectHints,
+    /// `None` where the browser has no BroadcastChannel.
+    tabs: Option<TabChannel>,
+    /// `None` where the browser has no Web Locks: the tab then flushes.
+    _lock: Option<FlusherLock>,
 }
 
 impl Driver {
@@ -44,10 +56,25 @@ impl Driver {
         mut inputs: UnboundedReceiver<Input>,
         sender: UnboundedSender<Input>,
     ) {
+        let user_id = session.user_id().to_owned();
+        let lock = FlusherLock::request(&user_id, sender.clone());
+        if lock.is_some() {
+            // The lock callback grants the role, possibly at once.
+            session = session.without_flusher_role();
+        } else {
+            // NOTE: without Web Locks every open tab of the user pushes the
+            // outbox. The server keeps one copy per client_id, but statuses may
+            // flicker between tabs.
+            web_sys::console::warn_1(
+                &"ridechat: navigator.locks is missing, so every tab sends the outbox".into(),
+            );
+        }
         let mut adapters = Adapters {
             websocket: WebSocketAdapter::new(self.websocket_url.clone(), sender.clone()),
             timer: SessionTimer::new(sender.clone()),
+            tabs: TabChannel::open(&user_id, sender.clone()),
             _hints: ReconnectHints::new(sender),
+            _lock: lock,
         };
 
         session.start(clock::now()).await;
@@ -65,6 +92,12 @@ impl Driver {
         }
         while let Some(update) = session.poll_update() {
             self.state.apply(update);
+        }
+        let changes = session.take_shared_changes();
+        if let Some(tabs) = &adapters.tabs {
+            for topic in changes {
+                tabs.announce(&topic);
+            }
         }
 
         let now = clock::now();

@@ -7,8 +7,10 @@
 //!
 //! [`Input`]: ridechat_core::session::Input
 
+pub mod broadcast;
 pub mod clock;
 pub mod hints;
+pub mod locks;
 pub mod timer;
 pub mod websocket;
 
