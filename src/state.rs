@@ -56,6 +56,8 @@ pub struct ChatState {
     pub rooms: RwSignal<BTreeMap<String, Vec<LocalMessage>>>,
     /// Ride topics joined since the socket last opened.
     pub joined: RwSignal<BTreeSet<String>>,
+    /// The peers shown typing, by topic.
+    pub typing: RwSignal<BTreeMap<String, BTreeSet<String>>>,
     pub connection: RwSignal<ConnectionView>,
     /// The error that made the app fall back to the in-memory store, if any.
     pub storage_fallback: RwSignal<Option<StoreError>>,
@@ -71,6 +73,7 @@ impl ChatState {
             conversations: RwSignal::new(Vec::new()),
             rooms: RwSignal::new(BTreeMap::new()),
             joined: RwSignal::new(BTreeSet::new()),
+            typing: RwSignal::new(BTreeMap::new()),
             connection: RwSignal::new(ConnectionView {
                 state: ConnectionState::Connecting,
                 queued: 0,
@@ -107,8 +110,24 @@ impl ChatState {
             Update::RoomJoined { topic } => {
                 self.joined.try_update(|joined| joined.insert(topic));
             }
+            Update::PeerTyping {
+                topic,
+                user_id,
+                typing,
+            } => self.set_typing(topic, user_id, typing),
             Update::Error { message } => self.notify(message),
         }
+    }
+
+    fn set_typing(&self, topic: String, user_id: String, typing: bool) {
+        self.typing.try_update(|rooms| {
+            let peers = rooms.entry(topic).or_default();
+            if typing {
+                peers.insert(user_id);
+            } else {
+                peers.remove(&user_id);
+            }
+        });
     }
 
     fn set_connection(&self, state: ConnectionState, queued: usize) {
@@ -191,6 +210,28 @@ impl Intents {
     pub fn delete(&self, client_id: &str) {
         let client_id = client_id.to_owned();
         send_input(&self.inputs, Input::Delete { client_id });
+    }
+
+    /// Reports a keystroke in `topic`'s composer, for the typing indicator.
+    pub fn typed(&self, topic: &str) {
+        let topic = topic.to_owned();
+        send_input(&self.inputs, Input::Typed { topic });
+    }
+
+    /// Reports that at least half of the peer bubble of `seq` entered the
+    /// screen, or that it left.
+    pub fn bubble_on_screen(&self, topic: &str, seq: u64, on_screen: bool) {
+        let input = Input::BubbleOnScreen {
+            topic: topic.to_owned(),
+            seq,
+            on_screen,
+        };
+        send_input(&self.inputs, input);
+    }
+
+    /// Reports whether the page is visible.
+    pub fn page_visible(&self, visible: bool) {
+        send_input(&self.inputs, Input::PageVisible { visible });
     }
 }
 

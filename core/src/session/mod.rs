@@ -16,10 +16,13 @@
 
 mod events;
 mod inbox;
+mod presence;
+mod reading;
 mod rooms;
 mod sending;
 mod tabs;
 pub mod tokens;
+mod typing;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -75,6 +78,21 @@ pub enum Input {
     Delete {
         client_id: String,
     },
+    /// At least half of the peer's bubble of `seq` entered the screen
+    /// (`on_screen`), or it left. See [`crate::session`]'s read receipts.
+    BubbleOnScreen {
+        topic: String,
+        seq: u64,
+        on_screen: bool,
+    },
+    /// The page became visible or hidden (`document.visibilityState`).
+    PageVisible {
+        visible: bool,
+    },
+    /// The user typed in `topic`'s composer.
+    Typed {
+        topic: String,
+    },
     /// This tab gained (`granted`) or lost the flusher role: of all tabs of
     /// a user, only the flusher pushes the outbox. See [`ChatSession::take_shared_changes`].
     FlusherRole {
@@ -117,6 +135,12 @@ pub enum Update {
     RoomJoined {
         topic: String,
     },
+    /// A peer started (`typing`) or stopped typing in `topic`.
+    PeerTyping {
+        topic: String,
+        user_id: String,
+        typing: bool,
+    },
     /// An operation failed. The message names what failed and what to do next.
     Error {
         message: String,
@@ -143,6 +167,8 @@ struct Room {
     messages: BTreeMap<String, LocalMessage>,
     /// The highest `delivered_seq` pushed in a receipt since the last join.
     delivered_pushed: u64,
+    /// The peer bubbles read on this device and the `read_seq` watermark.
+    read: reading::ReadTracker,
 }
 
 /// The client's chat orchestrator, generic over the store.
@@ -163,6 +189,9 @@ pub struct ChatSession<S: Store> {
     connect_failed: bool,
     last_connection: Option<(ConnectionState, usize)>,
     updates: VecDeque<Update>,
+    /// Since when the page has been visible, or `None` while it is hidden.
+    visible_since: Option<Instant>,
+    typing: typing::TypingTracker,
     /// True while this tab may push the outbox; see [`Input::FlusherRole`].
     flusher: bool,
     /// Topics whose outbox or statuses this session changed in the store,
@@ -191,6 +220,8 @@ impl<S: Store> ChatSession<S> {
             connect_failed: false,
             last_connection: None,
             updates: VecDeque::new(),
+            visible_since: Some(Instant(0)),
+            typing: typing::TypingTracker::default(),
             flusher: true,
             shared_changes: Vec::new(),
         }
@@ -239,7 +270,10 @@ impl<S: Store> ChatSession<S> {
             Input::SocketBinary { generation, bytes } => {
                 self.socket.handle_binary(now, generation, &bytes)
             }
-            Input::Timer => self.handle_timer(now),
+            Input::Timer => {
+                self.handle_timer(now);
+                self.presence_timer(now);
+            }
             Input::ReconnectHint => self.socket.reconnect_now(now),
             Input::SendText {
                 topic,
@@ -247,11 +281,19 @@ impl<S: Store> ChatSession<S> {
                 client_id,
                 created_at_ms,
             } => {
+                self.stop_typing(now, &topic);
                 self.send_text(now, &topic, &body, &client_id, created_at_ms)
                     .await
             }
             Input::Retry { client_id } => self.retry(now, &client_id).await,
             Input::Delete { client_id } => self.delete(&client_id).await,
+            Input::BubbleOnScreen {
+                topic,
+                seq,
+                on_screen,
+            } => self.bubble_on_screen(now, &topic, seq, on_screen),
+            Input::PageVisible { visible } => self.page_visible(now, visible),
+            Input::Typed { topic } => self.typed(now, &topic),
             Input::FlusherRole { granted } => self.set_flusher(now, granted).await,
             Input::PeerTabChanged { topic } => self.reload_shared(now, &topic).await,
         }
@@ -267,10 +309,14 @@ impl<S: Store> ChatSession<S> {
 
     /// Returns the earliest instant at which an [`Input::Timer`] has work.
     pub fn next_deadline(&self) -> Option<Instant> {
-        [self.socket.next_deadline(), self.outbox.next_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.socket.next_deadline(),
+            self.outbox.next_deadline(),
+            self.presence_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Takes the next update for the UI.

@@ -1,5 +1,5 @@
 //! Ride topics: joining with `last_seq`, applying received messages through
-//! the timeline, filling gaps with `msg:history`, and peer receipts.
+//! the timeline, filling gaps with `msg:history`, and receipts.
 
 use serde_json::{Value, json};
 
@@ -37,6 +37,7 @@ impl<S: Store> ChatSession<S> {
                 .map(|message| (message.client_id.clone(), message.clone()))
                 .collect(),
             delivered_pushed: 0,
+            read: Default::default(),
         };
         self.rooms.insert(topic.to_owned(), room);
         self.emit(Update::RoomLoaded {
@@ -59,6 +60,7 @@ impl<S: Store> ChatSession<S> {
                 // A receipt pushed before the channel was lost may never have
                 // arrived, so every join pushes the watermark again.
                 room.delivered_pushed = 0;
+                room.read.link_lost();
                 room.timeline.join_reply(messages, more)
             }
             None => return,
@@ -71,6 +73,7 @@ impl<S: Store> ChatSession<S> {
                 self.apply_receipt(topic, &user_id, receipt).await;
             }
         }
+        self.advance_read(now, topic);
 
         self.emit(Update::RoomJoined {
             topic: topic.to_owned(),
@@ -92,6 +95,9 @@ impl<S: Store> ChatSession<S> {
                 let Some(envelope) = self.parse_server::<MessageEnvelope>(event, payload) else {
                     return;
                 };
+                // A peer's message ends its typing indicator.
+                let sender_id = envelope.message.sender_id.clone();
+                self.set_peer_typing(now, topic, &sender_id, false);
                 let fresh = match self.rooms.get_mut(topic) {
                     Some(room) => room.timeline.broadcast(envelope.message),
                     None => return,
@@ -110,6 +116,7 @@ impl<S: Store> ChatSession<S> {
                         .await;
                 }
             }
+            events::TYPING => self.on_typing_broadcast(now, topic, payload),
             _ => {}
         }
     }
@@ -202,6 +209,8 @@ impl<S: Store> ChatSession<S> {
         if saved.is_ok() {
             self.push_delivered(now, topic);
         }
+        // One's own messages count as read, so they can move the watermark.
+        self.advance_read(now, topic);
     }
 
     /// Pushes `receipt {delivered_seq}` when the cursor passed the last
@@ -257,9 +266,13 @@ impl<S: Store> ChatSession<S> {
     }
 
     /// Raises one's own messages to `Delivered` or `Read` by a peer's
-    /// watermarks. One's own receipts change nothing.
+    /// watermarks. One's own receipt (from the join reply or another tab)
+    /// tells what `read_seq` the server holds.
     async fn apply_receipt(&mut self, topic: &str, user_id: &str, receipt: Receipt) {
         if user_id == self.user_id {
+            if let Some(room) = self.rooms.get_mut(topic) {
+                room.read.server_stores(receipt.read_seq);
+            }
             return;
         }
         let Some(room) = self.rooms.get_mut(topic) else {

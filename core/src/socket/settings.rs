@@ -28,6 +28,17 @@ pub struct Settings {
     pub rejoin_after: Vec<Duration>,
     /// Fraction of each backoff delay that is randomised, in `0.0..=1.0`.
     pub jitter: f64,
+    /// Minimum time between two `typing {typing: true}` pushes while the
+    /// user types. The chat session reads this and the next three timings.
+    pub typing_interval: Duration,
+    /// Time without a keystroke after which `typing {typing: false}` is sent.
+    pub typing_idle: Duration,
+    /// Time after a peer's last `typing: true` after which its indicator is
+    /// hidden, when no refresh or `typing: false` arrived.
+    pub typing_expiry: Duration,
+    /// Time a peer's bubble must stay at least half on screen, with the page
+    /// visible, to count as read.
+    pub read_dwell: Duration,
 }
 
 impl Default for Settings {
@@ -46,6 +57,10 @@ impl Default for Settings {
     /// A connect that has not opened within 10 s is abandoned, where
     /// phoenix.js waits for the browser, which can take minutes on a stalled
     /// handshake.
+    ///
+    /// Typing indicators are pushed at most every 2 s, cleared after 3 s
+    /// without a keystroke and hidden on the receiving side 5 s after the
+    /// last refresh. A bubble is read after 500 ms on screen.
     fn default() -> Self {
         let millis = |values: &[u64]| values.iter().copied().map(Duration::from_millis).collect();
         Self {
@@ -57,6 +72,10 @@ impl Default for Settings {
             reconnect_after: millis(&[10, 50, 100, 150, 200, 250, 500, 1000, 2000, 5000]),
             rejoin_after: millis(&[1000, 2000, 5000, 10_000]),
             jitter: 0.5,
+            typing_interval: Duration::from_secs(2),
+            typing_idle: Duration::from_secs(3),
+            typing_expiry: Duration::from_secs(5),
+            read_dwell: Duration::from_millis(500),
         }
     }
 }
@@ -84,6 +103,10 @@ impl Settings {
             reconnect_after: self.reconnect_after.iter().copied().map(scale).collect(),
             rejoin_after: self.rejoin_after.iter().copied().map(scale).collect(),
             jitter: self.jitter,
+            typing_interval: scale(self.typing_interval),
+            typing_idle: scale(self.typing_idle),
+            typing_expiry: scale(self.typing_expiry),
+            read_dwell: scale(self.read_dwell),
         }
     }
 }

@@ -68,6 +68,12 @@ pub struct ModelServer {
     pub history_requests: Vec<(String, u64)>,
     /// Every `receipt` push, as `(topic, delivered_seq)`.
     pub receipts: Vec<(String, u64)>,
+    /// Every `read_seq` of a `receipt` push, as `(topic, read_seq)`.
+    pub read_receipts: Vec<(String, u64)>,
+    /// Every `typing` push, as `(topic, typing)`.
+    pub typing: Vec<(String, bool)>,
+    /// `read_seq` of `USER` returned in each ride join reply's receipts.
+    pub read_seq: u64,
     next_id: u64,
 }
 
@@ -181,8 +187,19 @@ impl ModelServer {
             "msg:history" => self.history(frame, &payload),
             "receipt" => {
                 let delivered = payload.get("delivered_seq").and_then(Value::as_u64);
-                self.receipts
-                    .push((frame.topic.clone(), delivered.unwrap_or(0)));
+                if let Some(read) = payload.get("read_seq").and_then(Value::as_u64) {
+                    self.read_receipts.push((frame.topic.clone(), read));
+                    self.read_seq = self.read_seq.max(read);
+                } else {
+                    self.receipts
+                        .push((frame.topic.clone(), delivered.unwrap_or(0)));
+                }
+                vec![Frame::reply(frame, wire::ReplyStatus::Ok, json!({}))]
+            }
+            "typing" => {
+                let typing = payload.get("typing").and_then(Value::as_bool);
+                self.typing
+                    .push((frame.topic.clone(), typing.unwrap_or(false)));
                 vec![Frame::reply(frame, wire::ReplyStatus::Ok, json!({}))]
             }
             _ => vec![error_reply(frame, "invalid", "unknown event")],
@@ -220,8 +237,10 @@ impl ModelServer {
             .unwrap_or_default();
         let more = after.len() > 100;
         let page = after[after.len().saturating_sub(100)..].to_vec();
+        let receipts =
+            json!({ user: { "delivered_seq": self.read_seq, "read_seq": self.read_seq } });
         let response = json!({
-            "messages": page, "more": more, "state": "active", "receipts": {}
+            "messages": page, "more": more, "state": "active", "receipts": receipts
         });
         vec![Frame::reply(frame, wire::ReplyStatus::Ok, response)]
     }
