@@ -16,8 +16,8 @@
 
 use futures::StreamExt;
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender};
-use leptos::prelude::GetUntracked;
 use ridechat_core::session::{ChatSession, Input};
+use ridechat_core::socket::Action;
 use ridechat_core::store::Store;
 
 use crate::adapters::broadcast::TabChannel;
@@ -26,21 +26,23 @@ use crate::adapters::hints::ReconnectHints;
 use crate::adapters::locks::FlusherLock;
 use crate::adapters::timer::SessionTimer;
 use crate::adapters::websocket::WebSocketAdapter;
-use crate::boot::expiry::TokenCheck;
+use crate::boot::expiry::TokenKeeper;
 use crate::state::ChatState;
 
-/// The driver's context besides the session: UI state, socket URL and token check.
+/// The driver's context besides the session: UI state, socket URL and token.
 pub struct Driver {
     pub state: ChatState,
     /// The full WebSocket URL, with the token. Never logged.
     pub websocket_url: String,
-    pub token_check: TokenCheck,
+    pub token: TokenKeeper,
 }
 
 /// The adapters the driver feeds from the session.
 struct Adapters {
     websocket: WebSocketAdapter,
     timer: SessionTimer,
+    /// Creates the socket adapter again when the token changed.
+    sender: UnboundedSender<Input>,
     _hints: ReconnectHints,
     /// `None` where the browser has no BroadcastChannel.
     tabs: Option<TabChannel>,
@@ -73,6 +75,7 @@ impl Driver {
             websocket: WebSocketAdapter::new(self.websocket_url.clone(), sender.clone()),
             timer: SessionTimer::new(sender.clone()),
             tabs: TabChannel::open(&user_id, sender.clone()),
+            sender: sender.clone(),
             _hints: ReconnectHints::new(sender),
             _lock: lock,
         };
@@ -81,6 +84,7 @@ impl Driver {
         self.flush(&mut session, &mut adapters);
 
         while let Some(input) = inputs.next().await {
+            self.token.observe(&input);
             session.handle(clock::now(), input).await;
             self.flush(&mut session, &mut adapters);
         }
@@ -88,6 +92,14 @@ impl Driver {
 
     fn flush<S: Store>(&mut self, session: &mut ChatSession<S>, adapters: &mut Adapters) {
         while let Some(action) = session.poll_action() {
+            // After the session expired, the socket stays closed.
+            if self.token.is_expired() {
+                continue;
+            }
+            if let (Action::Connect { .. }, Some(url)) = (&action, self.token.take_socket_url()) {
+                // A refreshed token: the old socket is replaced anyway.
+                adapters.websocket = WebSocketAdapter::new(url, adapters.sender.clone());
+            }
             adapters.websocket.apply(action);
         }
         while let Some(update) = session.poll_update() {
@@ -100,10 +112,6 @@ impl Driver {
             }
         }
 
-        let now = clock::now();
-        adapters.timer.arm(session.next_deadline(), now);
-        if let Some(connection) = self.state.connection.try_get_untracked() {
-            self.token_check.observe(connection.state, now);
-        }
+        adapters.timer.arm(session.next_deadline(), clock::now());
     }
 }

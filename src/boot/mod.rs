@@ -5,12 +5,14 @@
 //!    `GET /api/session`, retried while the server is unreachable.
 //! 2. Open the user's IndexedDB database, or fall back to memory with a
 //!    banner.
-//! 3. Run the driver: the session paints from the store, then connects.
+//! 3. Run the driver: the session paints from the store, then connects. The
+//!    token keeper ([`expiry`]) refreshes the token and detects its expiry.
 
 pub mod api;
 pub(crate) mod expiry;
 pub mod options;
 
+use std::rc::Rc;
 use std::time::Duration;
 
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -19,11 +21,11 @@ use ridechat_core::session::{ChatSession, Input};
 use ridechat_core::socket::Settings;
 
 use self::api::{SessionLookup, lookup_session};
-use self::expiry::TokenCheck;
+use self::expiry::TokenKeeper;
 use self::options::MountOptions;
 use crate::adapters::timer::sleep;
 use crate::driver;
-use crate::i18n::{Locale, Text};
+use crate::i18n::Locale;
 use crate::ids;
 use crate::state::{ChatState, Phase};
 use crate::store::AppStore;
@@ -48,6 +50,9 @@ pub struct Endpoints {
     pub api_url: String,
     /// The full WebSocket URL with `vsn` and the token. Never logged.
     pub websocket_url: String,
+    /// The socket endpoint without `/websocket`, such as
+    /// `ws://127.0.0.1:4000/socket`.
+    pub socket_base: String,
     pub settings: Settings,
 }
 
@@ -73,11 +78,7 @@ impl Endpoints {
                 default_socket_url(&page_origin)
             }
         };
-        let websocket_url = format!(
-            "{}/websocket?vsn=2.0.0&token={}",
-            socket_url.trim_end_matches('/'),
-            String::from(js_sys::encode_uri_component(&token))
-        );
+        let websocket_url = websocket_url(&socket_url, &token);
 
         let settings = match options.time_scale {
             Some(factor) if factor > 0.0 && factor.is_finite() => {
@@ -89,9 +90,19 @@ impl Endpoints {
             token,
             api_url: options.api_url.clone().unwrap_or(page_origin),
             websocket_url,
+            socket_base: socket_url,
             settings,
         })
     }
+}
+
+/// Returns the WebSocket URL of the endpoint `socket_base` for `token`.
+fn websocket_url(socket_base: &str, token: &str) -> String {
+    format!(
+        "{}/websocket?vsn=2.0.0&token={}",
+        socket_base.trim_end_matches('/'),
+        String::from(js_sys::encode_uri_component(token))
+    )
 }
 
 /// `ws://host/socket` for an `http:` page, `wss://host/socket` for `https:`.
@@ -115,7 +126,7 @@ pub async fn run(
         state.show_offline();
         return;
     };
-    let Some(user_id) = resolve_user(&state, &endpoints, locale, &sender).await else {
+    let Some((user_id, expires_at_ms)) = resolve_user(&state, &endpoints, &sender).await else {
         return;
     };
 
@@ -128,41 +139,46 @@ pub async fn run(
     }
     state.phase.try_set(Phase::Ready);
 
-    let token_check = TokenCheck::new(endpoints.api_url, endpoints.token, locale, state);
+    let socket_base = endpoints.socket_base.clone();
+    let token = TokenKeeper::new(
+        endpoints.api_url,
+        endpoints.token,
+        Rc::new(move |token: &str| websocket_url(&socket_base, token)),
+        expires_at_ms,
+        locale,
+        state,
+    );
     let session = ChatSession::new(user_id, store, endpoints.settings, ids::random_seed());
     let driver = driver::Driver {
         state,
         websocket_url: endpoints.websocket_url,
-        token_check,
+        token,
     };
     driver.run(session, inputs, sender).await;
 }
 
-/// Returns the user id of the token, or `None` when the app cannot start
-/// (token rejected, or unmounted while retrying).
+/// Returns the user id of the token and its expiry when known, or `None`
+/// when the app cannot start (token rejected, or unmounted while retrying).
 async fn resolve_user(
     state: &ChatState,
     endpoints: &Endpoints,
-    locale: Locale,
     sender: &UnboundedSender<Input>,
-) -> Option<String> {
+) -> Option<(String, Option<f64>)> {
     if let Some(user_id) = cached_user(&endpoints.token) {
-        // Start from the cache at once, and check the token meanwhile.
-        let (api_url, token, state) = (endpoints.api_url.clone(), endpoints.token.clone(), *state);
-        wasm_bindgen_futures::spawn_local(async move {
-            if lookup_session(&api_url, &token).await == SessionLookup::Rejected {
-                state.notify(Text::SessionExpired.get(locale).to_owned());
-            }
-        });
-        return Some(user_id);
+        // Start from the cache at once. The token keeper checks the token
+        // meanwhile, because its expiry is unknown.
+        return Some((user_id, None));
     }
 
     let mut attempt = 0;
     loop {
         match lookup_session(&endpoints.api_url, &endpoints.token).await {
-            SessionLookup::User(user_id) => {
+            SessionLookup::User {
+                user_id,
+                expires_at_ms,
+            } => {
                 cache_user(&endpoints.token, &user_id);
-                return Some(user_id);
+                return Some((user_id, expires_at_ms));
             }
             SessionLookup::Rejected => {
                 state.phase.try_set(Phase::Expired);

@@ -73,6 +73,16 @@ impl MountOptions {
     }
 }
 
+/// Keeps a refreshed token in this tab's `sessionStorage`, so a reload uses
+/// it and not the one from the fragment, which may have expired.
+pub(crate) fn remember_token(token: &str) {
+    let storage = web_sys::window().and_then(|window| window.session_storage().ok().flatten());
+    let stored = storage.map(|storage| storage.set_item(TOKEN_KEY, token));
+    if !matches!(stored, Some(Ok(()))) {
+        web_sys::console::warn_1(&"ridechat: cannot keep the refreshed token for a reload".into());
+    }
+}
+
 /// Returns the key-value pairs of the URL fragment, empty when there are none.
 fn read_fragment() -> Fragment {
     let hash = web_sys::window()
