@@ -104,6 +104,24 @@ async fn open_ride_1(mounted: &Mounted) {
     settle().await;
 }
 
+/// Takes the next input that is not a report of what the user sees or types
+/// (typing, page visibility, bubbles on screen), which the tests of those
+/// reports check on their own.
+fn next_intent(inputs: &mut UnboundedReceiver<Input>) -> Option<Input> {
+    loop {
+        match inputs.try_recv() {
+            Ok(Input::Typed { .. } | Input::PageVisible { .. } | Input::BubbleOnScreen { .. }) => {}
+            Ok(input) => return Some(input),
+            Err(_) => return None,
+        }
+    }
+}
+
+/// Takes every input sent so far.
+fn drain_inputs(inputs: &mut UnboundedReceiver<Input>) -> Vec<Input> {
+    std::iter::from_fn(|| inputs.try_recv().ok()).collect()
+}
+
 fn key_down(target: &Element, shift: bool) {
     let init = web_sys::KeyboardEventInit::new();
     init.set_key("Enter");
@@ -233,14 +251,14 @@ async fn enter_sends_and_shift_enter_does_not() {
     key_down(&input, true);
     settle().await;
     assert!(
-        mounted.inputs.try_recv().is_err(),
+        next_intent(&mut mounted.inputs).is_none(),
         "Shift+Enter must not send"
     );
 
     key_down(&input, false);
     settle().await;
-    match mounted.inputs.try_recv() {
-        Ok(Input::SendText {
+    match next_intent(&mut mounted.inputs) {
+        Some(Input::SendText {
             topic,
             body,
             client_id,
@@ -257,7 +275,7 @@ async fn enter_sends_and_shift_enter_does_not() {
     key_down(&input, false);
     settle().await;
     assert!(
-        mounted.inputs.try_recv().is_err(),
+        next_intent(&mut mounted.inputs).is_none(),
         "an empty draft must not send"
     );
 }
@@ -274,8 +292,8 @@ async fn send_button_sends_draft() {
         .unchecked_into::<HtmlElement>()
         .click();
     settle().await;
-    match mounted.inputs.try_recv() {
-        Ok(Input::SendText { body, .. }) => assert_eq!(body, "bonjour"),
+    match next_intent(&mut mounted.inputs) {
+        Some(Input::SendText { body, .. }) => assert_eq!(body, "bonjour"),
         other => panic!("expected SendText, got {other:?}"),
     }
 }
@@ -305,8 +323,8 @@ async fn failed_message_offers_retry() {
         .expect("a Retry button");
     retry.unchecked_into::<HtmlElement>().click();
     settle().await;
-    match mounted.inputs.try_recv() {
-        Ok(Input::Retry { client_id }) => assert_eq!(client_id, "c-failed"),
+    match next_intent(&mut mounted.inputs) {
+        Some(Input::Retry { client_id }) => assert_eq!(client_id, "c-failed"),
         other => panic!("expected Retry, got {other:?}"),
     }
 }
@@ -368,4 +386,92 @@ async fn open_room_survives_remount() {
     settle().await;
     let room = third.host.query_selector("[data-testid=room]").unwrap();
     assert!(room.is_none(), "a closed room stays closed after a reload");
+}
+
+#[wasm_bindgen_test]
+async fn composer_reports_typing() {
+    let mut mounted = mount_app();
+    open_ride_1(&mounted).await;
+    drain_inputs(&mut mounted.inputs);
+    let input: HtmlTextAreaElement =
+        select(&mounted.host, "[data-testid=composer-input]").unchecked_into();
+
+    type_text(&input, "o");
+    type_text(&input, "on");
+    settle().await;
+
+    let typed: Vec<Input> = drain_inputs(&mut mounted.inputs);
+    let expected = Input::Typed {
+        topic: "ride:1".to_owned(),
+    };
+    assert_eq!(typed, [expected.clone(), expected], "one report per edit");
+}
+
+#[wasm_bindgen_test]
+async fn peer_typing_shows_and_hides() {
+    let mounted = mount_app();
+    open_ride_1(&mounted).await;
+    let indicator = select(&mounted.host, "[data-testid=typing]");
+    assert!(
+        indicator.has_attribute("hidden"),
+        "hidden before any typing"
+    );
+
+    let typing = |typing| Update::PeerTyping {
+        topic: "ride:1".to_owned(),
+        user_id: "d1".to_owned(),
+        typing,
+    };
+    mounted.state.apply(typing(true));
+    settle().await;
+    assert!(!indicator.has_attribute("hidden"));
+    assert_eq!(
+        indicator.text_content().as_deref(),
+        Some("\u{2068}Youssef\u{2069} is typing…")
+    );
+
+    mounted.state.apply(typing(false));
+    settle().await;
+    assert!(indicator.has_attribute("hidden"));
+}
+
+#[wasm_bindgen_test]
+async fn peer_bubble_on_screen_reported() {
+    let mut mounted = mount_app();
+    open_ride_1(&mounted).await;
+    let theirs = LocalMessage::from_stored(
+        "ride:1",
+        &suite::stored_message(1, "c-theirs", "d1", "j'arrive"),
+    );
+    let (mine, _) = suite::outgoing("ride:1", "c-mine", "merci", 1);
+    let mut mine = LocalMessage {
+        sender_id: "r1".to_owned(),
+        ..mine
+    };
+    mine.seq = Some(2);
+    mounted.state.apply(Update::RoomLoaded {
+        topic: "ride:1".to_owned(),
+        messages: vec![theirs, mine],
+    });
+    settle().await;
+
+    // The observer reports after the next frame is laid out.
+    let mut reports = Vec::new();
+    for _ in 0..50 {
+        sleep(Duration::from_millis(20)).await;
+        reports.extend(
+            drain_inputs(&mut mounted.inputs)
+                .into_iter()
+                .filter(|input| matches!(input, Input::BubbleOnScreen { .. })),
+        );
+        if !reports.is_empty() {
+            break;
+        }
+    }
+    let expected = Input::BubbleOnScreen {
+        topic: "ride:1".to_owned(),
+        seq: 1,
+        on_screen: true,
+    };
+    assert_eq!(reports, [expected], "only the peer's bubble is watched");
 }

@@ -122,6 +122,17 @@ impl Text {
     }
 }
 
+/// Returns "<name> is typing…". The name is wrapped in Unicode bidi
+/// isolates (FSI, PDI), so a Latin name keeps its order in Arabic text.
+pub fn typing(locale: Locale, name: &str) -> String {
+    let name = format!("\u{2068}{name}\u{2069}");
+    match locale {
+        Locale::En => format!("{name} is typing…"),
+        Locale::Fr => format!("{name} est en train d’écrire…"),
+        Locale::Ar => format!("{name} يكتب…"),
+    }
+}
+
 /// Returns the name of a peer's role.
 pub fn role(locale: Locale, role: Role) -> &'static str {
     match (role, locale) {
@@ -221,6 +232,19 @@ mod tests {
         assert_eq!(unread(Locale::Ar, 2), "رسالتان غير مقروءتين");
         assert_eq!(unread(Locale::Ar, 5), "5 رسائل غير مقروءة");
         assert_eq!(unread(Locale::Ar, 12), "12 رسالة غير مقروءة");
+    }
+
+    #[test]
+    fn typing_isolates_the_name() {
+        assert_eq!(
+            typing(Locale::En, "Youssef"),
+            "\u{2068}Youssef\u{2069} is typing…"
+        );
+        assert_eq!(
+            typing(Locale::Fr, "Ana"),
+            "\u{2068}Ana\u{2069} est en train d’écrire…"
+        );
+        assert_eq!(typing(Locale::Ar, "Ana"), "\u{2068}Ana\u{2069} يكتب…");
     }
 
     #[test]

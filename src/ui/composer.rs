@@ -1,5 +1,7 @@
 //! The composer: a textarea and a send button. Enter sends, Shift+Enter
 //! adds a line, and Enter while an input method is composing does neither.
+//! Each edit of the text is reported for the typing indicator, and the session
+//! throttles the pushes and ends them on send or after a pause.
 
 use leptos::ev::{KeyboardEvent, SubmitEvent};
 use leptos::prelude::*;
@@ -17,6 +19,10 @@ pub fn Composer(topic: String, closed: Signal<bool>) -> impl IntoView {
     let too_long = Memo::new(move |_| draft.with(|draft| draft.chars().count() > MAX_BODY_CHARS));
     let input = NodeRef::<leptos::html::Textarea>::new();
 
+    let typed = {
+        let (intents, topic) = (intents.clone(), topic.clone());
+        move || intents.typed(&topic)
+    };
     let send = Callback::new(move |()| {
         let body = draft.get_untracked();
         let body = body.trim();
@@ -67,7 +73,10 @@ pub fn Composer(topic: String, closed: Signal<bool>) -> impl IntoView {
                 aria-describedby=move || too_long.get().then_some("ridechat-composer-hint")
                 disabled=move || closed.get()
                 prop:value=move || draft.get()
-                on:input=move |event| draft.set(event_target_value(&event))
+                on:input=move |event| {
+                    draft.set(event_target_value(&event));
+                    typed();
+                }
                 on:keydown=on_keydown
             ></textarea>
             <button

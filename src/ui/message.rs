@@ -1,9 +1,11 @@
-//! One message bubble with its status.
+//! One message bubble with its status. A peer's bubble with a seq is
+//! watched on screen, for read receipts.
 
 use leptos::prelude::*;
 use ridechat_core::chat::MessageKind;
 use ridechat_core::local::{DeliveryStatus, LocalMessage};
 
+use super::room::Bubbles;
 use super::time::message_time;
 use crate::i18n::{Locale, Text, catalogue};
 use crate::state::{ChatState, Intents};
@@ -48,6 +50,16 @@ pub fn MessageBubble(topic: String, client_id: String) -> impl IntoView {
         })
     };
     let status = move || message.with(|m| m.as_ref().map(|m| status_parts(&m.status)));
+
+    let element = NodeRef::<leptos::html::Li>::new();
+    let bubbles = use_context::<Bubbles>();
+    Effect::new(move |_| {
+        let peer_seq = message.with(|m| m.as_ref().and_then(|m| m.seq)).is_some() && !mine();
+        if let (true, Some(Bubbles(bubbles)), Some(element)) = (peer_seq, bubbles, element.get()) {
+            // Watching an element twice is a no-op, so reruns are harmless.
+            bubbles.with_value(|bubbles| bubbles.watch(&element));
+        }
+    });
     let body = move || {
         message.with(|m| match m {
             Some(m) if m.kind == MessageKind::Voice => Text::VoiceMessage.get(locale).to_owned(),
@@ -85,6 +97,7 @@ pub fn MessageBubble(topic: String, client_id: String) -> impl IntoView {
     view! {
         <li
             class="ridechat__message"
+            node_ref=element
             class:ridechat__message--mine=mine
             data-testid="message"
             data-client-id=read(|m| m.client_id.clone())

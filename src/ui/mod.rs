@@ -10,6 +10,7 @@ mod inbox;
 mod message;
 mod room;
 mod time;
+mod visibility;
 
 use leptos::prelude::*;
 

@@ -1,4 +1,7 @@
-//! The open conversation: header, messages and composer.
+//! The open conversation: header, messages, typing indicator and composer.
+//!
+//! The room watches which peer bubbles are on screen and whether the page is
+//! visible, and reports both to the session, which decides what is read.
 
 use leptos::prelude::*;
 use ridechat_core::chat::RideState;
@@ -6,14 +9,29 @@ use ridechat_core::chat::RideState;
 use super::OpenTopic;
 use super::composer::Composer;
 use super::message::MessageBubble;
+use super::visibility::{BubbleWatch, PageWatch};
 use crate::i18n::{Locale, Text, catalogue};
-use crate::state::ChatState;
+use crate::state::{ChatState, Intents};
+
+/// The room's [`BubbleWatch`], for its message bubbles.
+#[derive(Clone, Copy)]
+pub struct Bubbles(pub StoredValue<BubbleWatch, LocalStorage>);
 
 #[component]
 pub fn Room(topic: String) -> impl IntoView {
     let state = expect_context::<ChatState>();
     let locale = expect_context::<Locale>();
     let OpenTopic(open) = expect_context::<OpenTopic>();
+    let intents = expect_context::<Intents>();
+
+    let bubbles = BubbleWatch::new({
+        let (intents, topic) = (intents.clone(), topic.clone());
+        move |seq, on_screen| intents.bubble_on_screen(&topic, seq, on_screen)
+    });
+    provide_context(Bubbles(StoredValue::new_local(bubbles)));
+    let page = PageWatch::new(move |visible| intents.page_visible(visible));
+    // Dropped with the room, which removes the listener.
+    let _page = StoredValue::new_local(page);
 
     let conversation = Memo::new({
         let topic = topic.clone();
@@ -50,6 +68,15 @@ pub fn Room(topic: String) -> impl IntoView {
         conversation.with(|c| c.as_ref().is_some_and(|c| c.state == RideState::Closed))
     });
     let peer_name = move || conversation.with(|c| c.as_ref().map(|c| c.peer.name.clone()));
+    let typing = Memo::new({
+        let topic = topic.clone();
+        move |_| {
+            let peers = state.typing.with(|typing| typing.get(&topic).cloned())?;
+            let user_id = peers.into_iter().next()?;
+            let name = peer_name().unwrap_or(user_id);
+            Some(catalogue::typing(locale, &name))
+        }
+    });
     let peer_role =
         move || conversation.with(|c| c.as_ref().map(|c| catalogue::role(locale, c.peer.role)));
 
@@ -128,6 +155,14 @@ pub fn Room(topic: String) -> impl IntoView {
                     <MessageBubble topic=message_topic.clone() client_id />
                 </For>
             </ol>
+            <p
+                class="ridechat__typing"
+                data-testid="typing"
+                aria-live="polite"
+                hidden=move || typing.with(Option::is_none)
+            >
+                {move || typing.get()}
+            </p>
             {closed_notice}
             <Composer topic closed />
         </section>
