@@ -9,9 +9,13 @@
 //! All traffic stays on 127.0.0.1: the server, chromedriver and the fault
 //! proxies bind loopback ports only.
 
+pub mod bench;
 pub mod browser;
+pub mod chaos;
 pub mod error;
+pub mod faults;
 pub mod harness;
+pub mod ledger;
 pub mod page;
 pub mod proxy;
 pub mod server;

@@ -25,6 +25,8 @@ pub struct ServerConfig {
     pub bin: PathBuf,
     pub db: PathBuf,
     pub dist: PathBuf,
+    /// More `serve` options, such as `--rate-burst 100`; empty by default.
+    pub serve_args: Vec<String>,
 }
 
 /// A running server, killed when dropped.
@@ -47,6 +49,7 @@ impl ServerProcess {
             .arg(&config.db)
             .arg("--dist")
             .arg(&config.dist)
+            .args(&config.serve_args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -160,6 +163,7 @@ pub fn config_from_env(data_dir: &Path) -> Result<ServerConfig> {
             "run the tests with `cargo xtask test e2e`, or run `trunk build` and set it",
         )?,
         db: data_dir.join("ridechat.sqlite"),
+        serve_args: Vec::new(),
     })
 }
 

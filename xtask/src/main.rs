@@ -3,12 +3,15 @@
 //! - `setup` installs the tools the build and the tests need, skipping those
 //!   already present at the right version.
 //! - `serve` builds the app and starts the reference server with demo data.
+//! - `bench` runs the delivery benchmarks and writes their results into
+//!   docs/benchmarks.md.
 //! - `test` runs every check and test suite in order and stops at the first
 //!   failure, with a summary of the steps.
 //!
 //! The crate uses only the standard library so it builds in seconds on a new
 //! machine, before any tool is installed.
 
+mod bench;
 mod cargo_lock;
 mod process;
 mod serve;
@@ -27,6 +30,8 @@ commands:
                             wasm-bindgen-cli, Debian packages, npm packages
   serve [--addr HOST:PORT]  build the app and run the demo server
                             (default address 127.0.0.1:8080)
+  bench                     run the delivery benchmarks (outbox flush, recovery
+                            beside phoenix.js) and write docs/benchmarks.md
   test [STEP...]            run every check and test suite, or only the named
                             steps; `cargo xtask test --list` lists the steps
 ";
@@ -42,6 +47,7 @@ fn main() -> ExitCode {
         "setup" => setup::run(&repo_root()),
         "serve" => serve::run(&repo_root(), rest),
         "test" => test::run(&repo_root(), rest),
+        "bench" => bench::run(&repo_root(), rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())
