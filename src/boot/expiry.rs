@@ -12,6 +12,11 @@
 //!
 //! A new token reaches the socket at its next connect: the driver takes
 //! [`TokenKeeper::take_socket_url`] before each connect. No token is logged.
+//!
+//! NOTE: new tokens come only from `POST /api/session/refresh`. The
+//! embedder's `tokenCallback` mount option is not read yet, and an expired
+//! session shows the expiry text with the banner's `data-state` left at
+//! `offline`.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
