@@ -11,6 +11,11 @@
 //!
 //! Messages go in through the composer, by a script that fills the textarea
 //! and presses send: the app's real send path, without typing each key.
+//!
+//! The server runs with a tighter rate limit than a chat needs, so some
+//! pushes come back `rate_limited`. A failure whose seqs leave send order
+//! while the server log shows `RateLimited` points at the resend after that
+//! reply: two runs without the limit passed.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
