@@ -12,8 +12,8 @@
 //! Messages go in through the composer, by a script that fills the textarea
 //! and presses send: the app's real send path, without typing each key.
 //!
-//! The server runs with a tighter rate limit than a chat needs, so some
-//! pushes come back `rate_limited`. A failure whose seqs leave send order
+//! The server's rate limit (a burst of 20, then 15 a second) still rejects
+//! part of some bursts as `rate_limited`. A failure whose seqs leave send order
 //! while the server log shows `RateLimited` points at the resend after that
 //! reply: two runs without the limit passed.
 
