@@ -50,6 +50,7 @@ pub fn MessageBubble(topic: String, client_id: String) -> impl IntoView {
         })
     };
     let status = move || message.with(|m| m.as_ref().map(|m| status_parts(&m.status)));
+    let own_status = move || if mine() { status() } else { None };
 
     let element = NodeRef::<leptos::html::Li>::new();
     let bubbles = use_context::<Bubbles>();
@@ -108,12 +109,14 @@ pub fn MessageBubble(topic: String, client_id: String) -> impl IntoView {
             <p class="ridechat__body" data-testid="message-body" dir="auto">{body}</p>
             <span class="ridechat__meta">
                 {time}
+                // Ticks tell the sender how far their message got, so a
+                // peer's bubble shows none.
                 <span
                     class="ridechat__status"
-                    aria-label=move || status().map(|(_, _, text)| text.get(locale))
-                    title=move || status().map(|(_, _, text)| text.get(locale))
+                    aria-label=move || own_status().map(|(_, _, text)| text.get(locale))
+                    title=move || own_status().map(|(_, _, text)| text.get(locale))
                 >
-                    {move || status().map(|(_, tick, _)| tick)}
+                    {move || own_status().map(|(_, tick, _)| tick)}
                 </span>
             </span>
             {failure}
