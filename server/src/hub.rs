@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
 
+use crate::rate_limit::OrderGate;
+
 /// Identifies one WebSocket connection for the life of the process.
 pub type SocketId = u64;
 
@@ -37,6 +39,8 @@ pub struct SocketHandle {
     pub user_id: String,
     sender: mpsc::Sender<Delivery>,
     overflow: Arc<Notify>,
+    /// Keeps this connection's messages in order across `rate_limited`.
+    pub order_gate: OrderGate,
 }
 
 /// The receiving side of one connection's queue.
@@ -68,6 +72,7 @@ impl Hub {
             user_id: user_id.to_owned(),
             sender,
             overflow: Arc::clone(&overflow),
+            order_gate: OrderGate::default(),
         };
         (
             handle,

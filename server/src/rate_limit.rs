@@ -1,7 +1,8 @@
-//! Per-user rate limit on stored messages: a token bucket per user.
+//! Per-user rate limit on stored messages: a token bucket per user, and a
+//! per-connection gate that keeps a rate-limited sender's messages in order.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A token bucket per user: `burst` messages at once, then `per_minute`
@@ -56,6 +57,51 @@ impl RateLimiter {
     }
 }
 
+/// Keeps one connection's messages in send order across a `rate_limited`
+/// reply.
+///
+/// A client pipelines its pushes, so when message N is rejected as rate
+/// limited, N+1 may already be on the wire. The token bucket can refill in
+/// between, and storing N+1 before the resend of N would break the order the
+/// contract promises. So after a rejection the gate holds that ride closed on
+/// this connection: every other `msg:new` there is rejected as `rate_limited`
+/// too, until the rejected `client_id` is pushed again. A new connection starts
+/// with an open gate, and the client resends from the oldest unconfirmed message.
+#[derive(Debug, Clone, Default)]
+pub struct OrderGate {
+    held: Arc<Mutex<HashMap<String, String>>>,
+}
+
+impl OrderGate {
+    /// Returns the `client_id` that must come first on `ride_id`, if that is
+    /// not `client_id`. A push of the held `client_id` opens the gate.
+    pub fn waiting_for(&self, ride_id: &str, client_id: &str) -> Option<String> {
+        let mut held = self.lock();
+        match held.get(ride_id) {
+            Some(head) if head != client_id => Some(head.clone()),
+            Some(_) => {
+                held.remove(ride_id);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Closes the gate of `ride_id` behind `client_id`, which was just
+    /// rejected as rate limited.
+    pub fn hold(&self, ride_id: &str, client_id: &str) {
+        self.lock()
+            .entry(ride_id.to_owned())
+            .or_insert_with(|| client_id.to_owned());
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +134,26 @@ mod tests {
         assert_eq!(limiter.try_acquire("r1", now), Ok(()));
         assert_eq!(limiter.try_acquire("d1", now), Ok(()));
         assert!(limiter.try_acquire("r1", now).is_err());
+    }
+
+    #[test]
+    fn gate_rejects_later_messages_until_head_returns() {
+        let gate = OrderGate::default();
+        assert_eq!(gate.waiting_for("1", "c1"), None);
+
+        gate.hold("1", "c1");
+        assert_eq!(gate.waiting_for("1", "c2"), Some("c1".to_owned()));
+        assert_eq!(gate.waiting_for("2", "c9"), None);
+
+        assert_eq!(gate.waiting_for("1", "c1"), None);
+        assert_eq!(gate.waiting_for("1", "c2"), None);
+    }
+
+    #[test]
+    fn gate_keeps_the_first_held_message() {
+        let gate = OrderGate::default();
+        gate.hold("1", "c1");
+        gate.hold("1", "c2");
+        assert_eq!(gate.waiting_for("1", "c2"), Some("c1".to_owned()));
     }
 }

@@ -352,3 +352,47 @@ async fn join_during_writes_sees_each_seq_once() {
     );
     reader.expect_nothing_queued().await;
 }
+
+#[tokio::test]
+async fn rate_limit_holds_later_messages_in_order() {
+    let limits = Limits {
+        rate_burst: 1,
+        rate_per_minute: 60,
+        ..Limits::default()
+    };
+    let server = TestServer::start_with(limits).await;
+    let mut rider = server.connect("r1").await;
+    let (join_ref, _) = rider.join_ok("ride:1", json!({})).await;
+
+    rider.send_text(&join_ref, "ride:1", "order-1", "one").await;
+    rider.expect_event("ride:1", "msg:new").await;
+    let second = json!({"client_id": "order-2", "kind": "text", "body": "two"});
+    let (status, error) = rider
+        .call(&join_ref, "ride:1", "msg:new", second.clone())
+        .await;
+    assert_eq!(status, "error");
+    assert_eq!(error["reason"], json!("rate_limited"));
+
+    // The bucket refills (one token a second), but the third message was pipelined
+    // behind the second: storing it first would break the send order.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let third = json!({"client_id": "order-3", "kind": "text", "body": "three"});
+    let (status, error) = rider
+        .call(&join_ref, "ride:1", "msg:new", third.clone())
+        .await;
+    assert_eq!(
+        status, "error",
+        "a message behind a rate-limited one is held"
+    );
+    assert_eq!(error["reason"], json!("rate_limited"));
+
+    let (status, reply) = rider.call(&join_ref, "ride:1", "msg:new", second).await;
+    assert_eq!(status, "ok");
+    assert_eq!(reply["message"]["seq"], json!(2));
+    rider.expect_event("ride:1", "msg:new").await;
+
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let (status, reply) = rider.call(&join_ref, "ride:1", "msg:new", third).await;
+    assert_eq!(status, "ok");
+    assert_eq!(reply["message"]["seq"], json!(3));
+}

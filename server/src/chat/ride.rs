@@ -88,6 +88,7 @@ async fn new_message(
     socket: &SocketHandle,
 ) -> Result<Value, ChatError> {
     let text = validate::text_message(payload, chat.limits().max_message_chars)?;
+    let order_gate = socket.order_gate.clone();
 
     let hub = Arc::clone(chat.hub());
     let rate_limiter = Arc::clone(&chat.rate_limiter);
@@ -112,6 +113,16 @@ async fn new_message(
                 return Ok(message);
             }
 
+            // A resend of a stored message is answered above whatever the
+            // gate holds: it comes before the held message in send order.
+            if let Some(head) = order_gate.waiting_for(&ride_id, client_id) {
+                tracing::debug!(%user_id, %ride_id, client_id, %head, "msg:new held behind a rate-limited message");
+                return Err(ChatError::reject(
+                    ErrorReason::RateLimited,
+                    format!("message {head} was rate limited; resend it before later messages"),
+                ));
+            }
+
             let ride = member_ride(connection, &ride_id, &user_id)?;
             if ride.state == RideState::Closed {
                 return Err(ChatError::reject(
@@ -120,6 +131,7 @@ async fn new_message(
                 ));
             }
             if let Err(wait) = rate_limiter.try_acquire(&user_id, Instant::now()) {
+                order_gate.hold(&ride_id, client_id);
                 return Err(ChatError::reject(
                     ErrorReason::RateLimited,
                     format!("too many messages; retry in {:.1} s", wait.as_secs_f64()),
