@@ -63,7 +63,7 @@ impl RateLimiter {
 /// A client pipelines its pushes, so when message N is rejected as rate
 /// limited, N+1 may already be on the wire. The token bucket can refill in
 /// between, and storing N+1 before the resend of N would break the order the
-/// contract promises. So after a rejection the gate holds that ride closed on
+/// contract promises. So after a rejection the gate keeps that ride closed on
 /// this connection: every other `msg:new` there is rejected as `rate_limited`
 /// too, until the rejected `client_id` is pushed again. A new connection starts
 /// with an open gate, and the client resends from the oldest unconfirmed message.

@@ -109,7 +109,7 @@ pub fn MessageBubble(topic: String, client_id: String) -> impl IntoView {
             <p class="ridechat__body" data-testid="message-body" dir="auto">{body}</p>
             <span class="ridechat__meta">
                 {time}
-                // Ticks tell the sender how far their message got, so a
+                // Ticks show the sender how far their message got, so a
                 // peer's bubble shows none.
                 <span
                     class="ridechat__status"
