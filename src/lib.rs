@@ -27,6 +27,7 @@ use leptos::prelude::*;
 use ridechat_core::session::Input;
 use wasm_bindgen::prelude::*;
 
+pub use self::boot::callback::TokenCallback;
 pub use self::boot::options::MountOptions;
 use self::i18n::Locale;
 use self::state::{ChatState, Intents};
@@ -50,23 +51,49 @@ pub fn start() {
 }
 
 /// Mounts the app on `element` with options given from JavaScript as
-/// `{token, socketUrl?, locale?, apiUrl?, timeScale?}`.
+/// `{token, socketUrl?, locale?, apiUrl?, timeScale?, tokenCallback?}`.
 ///
 /// # Errors
 ///
-/// Rejects options that are not such an object.
+/// Rejects options that are not such an object, and a `tokenCallback` that
+/// is not a function.
 #[wasm_bindgen(js_name = mount)]
 pub fn mount_from_js(
     element: web_sys::HtmlElement,
     options: JsValue,
 ) -> Result<MountedApp, JsError> {
-    let options: MountOptions = serde_wasm_bindgen::from_value(options).map_err(|error| {
+    let (options, token_callback) = split_token_callback(options)?;
+    let mut options: MountOptions = serde_wasm_bindgen::from_value(options).map_err(|error| {
         JsError::new(&format!(
-            "invalid ridechat mount options: {error}; expected {{token, socketUrl?, locale?, apiUrl?, timeScale?}}"
+            "invalid ridechat mount options: {error}; expected {{token, socketUrl?, locale?, apiUrl?, timeScale?, tokenCallback?}}"
         ))
     })?;
+    options.token_callback = token_callback;
     console_error_panic_hook::set_once();
     Ok(mount(element, options))
+}
+
+/// Takes `tokenCallback` out of a copy of the options, because serde cannot
+/// read a function.
+fn split_token_callback(options: JsValue) -> Result<(JsValue, Option<TokenCallback>), JsError> {
+    if !options.is_object() {
+        return Ok((options, None));
+    }
+    let key = JsValue::from_str("tokenCallback");
+    let callback = js_sys::Reflect::get(&options, &key).unwrap_or(JsValue::UNDEFINED);
+    if callback.is_undefined() || callback.is_null() {
+        return Ok((options, None));
+    }
+    let Some(function) = callback.dyn_ref::<js_sys::Function>() else {
+        return Err(JsError::new(
+            "invalid ridechat mount options: tokenCallback is not a function; pass a function that returns {token, expires_at} or a Promise of it",
+        ));
+    };
+
+    let copy = js_sys::Object::assign(&js_sys::Object::new(), options.unchecked_ref());
+    js_sys::Reflect::delete_property(&copy, &key)
+        .map_err(|_| JsError::new("cannot read the ridechat mount options"))?;
+    Ok((copy.into(), Some(TokenCallback(function.clone()))))
 }
 
 /// Mounts the app on `element`. The app runs until the returned handle is

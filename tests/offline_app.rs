@@ -35,6 +35,7 @@ fn options() -> MountOptions {
         locale: Some("en".to_owned()),
         api_url: None,
         time_scale: Some(0.01),
+        token_callback: None,
     }
 }
 

@@ -27,6 +27,7 @@ use ridechat_core::session::Input;
 use ridechat_core::session::tokens::{TokenEvent, TokenLifecycle, TokenStep, refresh_due_ms};
 
 use super::api::{FreshToken, SessionLookup, lookup_session, refresh_token};
+use super::callback::TokenCallback;
 use crate::adapters::timer::sleep;
 use crate::i18n::{Locale, Text};
 use crate::state::{ChatState, Phase};
@@ -38,6 +39,8 @@ pub type SocketUrl = Rc<dyn Fn(&str) -> String>;
 struct Inner {
     api_url: String,
     token: RefCell<String>,
+    /// The embedder's token source; without it, `POST /api/session/refresh`.
+    callback: Option<TokenCallback>,
     socket_url: SocketUrl,
     locale: Locale,
     state: ChatState,
@@ -64,6 +67,7 @@ impl TokenKeeper {
     pub fn new(
         api_url: String,
         token: String,
+        callback: Option<TokenCallback>,
         socket_url: SocketUrl,
         expires_at_ms: Option<f64>,
         locale: Locale,
@@ -72,6 +76,7 @@ impl TokenKeeper {
         let inner = Rc::new(Inner {
             api_url,
             token: RefCell::new(token),
+            callback,
             socket_url,
             locale,
             state,
@@ -165,11 +170,18 @@ fn check_session(inner: Rc<Inner>) {
     });
 }
 
-/// Requests a new token and feeds the outcome to the lifecycle.
+/// Requests a new token, from the embedder's callback when there is one,
+/// and feeds the outcome to the lifecycle.
 fn refresh(inner: Rc<Inner>) {
     wasm_bindgen_futures::spawn_local(async move {
-        let token = inner.token.borrow().clone();
-        let event = match refresh_token(&inner.api_url, &token).await {
+        let fetched = match &inner.callback {
+            Some(callback) => callback.fetch().await,
+            None => {
+                let token = inner.token.borrow().clone();
+                refresh_token(&inner.api_url, &token).await
+            }
+        };
+        let event = match fetched {
             Ok(fresh) => {
                 let now_ms = js_sys::Date::now();
                 if fresh.expires_at_ms > now_ms && !inner.closed.get() {

@@ -9,6 +9,7 @@
 //!    token keeper ([`expiry`]) refreshes the token and detects its expiry.
 
 pub mod api;
+pub mod callback;
 pub(crate) mod expiry;
 pub mod options;
 
@@ -21,6 +22,7 @@ use ridechat_core::session::{ChatSession, Input};
 use ridechat_core::socket::Settings;
 
 use self::api::{SessionLookup, lookup_session};
+use self::callback::TokenCallback;
 use self::expiry::TokenKeeper;
 use self::options::MountOptions;
 use crate::adapters::timer::sleep;
@@ -54,6 +56,8 @@ pub struct Endpoints {
     /// `ws://127.0.0.1:4000/socket`.
     pub socket_base: String,
     pub settings: Settings,
+    /// The embedder's token source, used in place of the refresh endpoint.
+    pub token_callback: Option<TokenCallback>,
 }
 
 impl Endpoints {
@@ -92,6 +96,7 @@ impl Endpoints {
             websocket_url,
             socket_base: socket_url,
             settings,
+            token_callback: options.token_callback.clone(),
         })
     }
 }
@@ -143,6 +148,7 @@ pub async fn run(
     let token = TokenKeeper::new(
         endpoints.api_url,
         endpoints.token,
+        endpoints.token_callback,
         Rc::new(move |token: &str| websocket_url(&socket_base, token)),
         expires_at_ms,
         locale,

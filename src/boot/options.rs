@@ -10,13 +10,15 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use web_sys::UrlSearchParams;
 
+use super::callback::TokenCallback;
+
 const TOKEN_KEY: &str = "ridechat.token";
 const SOCKET_KEY: &str = "ridechat.socket";
 const LOCALE_KEY: &str = "ridechat.locale";
 const TIME_SCALE_KEY: &str = "ridechat.time_scale";
 
 /// How to mount the app. JavaScript embedders pass these in camelCase:
-/// `{token, socketUrl, locale, apiUrl}`.
+/// `{token, socketUrl, locale, apiUrl, timeScale, tokenCallback}`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MountOptions {
@@ -34,6 +36,11 @@ pub struct MountOptions {
     /// Factor applied to every protocol timeout and backoff step, for tests
     /// that need a dead link found in seconds. Defaults to 1.
     pub time_scale: Option<f64>,
+    /// The embedder's source of fresh tokens. Without it the app renews its
+    /// token with `POST /api/session/refresh`. Set by [`crate::mount_from_js`]
+    /// from `tokenCallback`, because a function cannot be deserialized.
+    #[serde(skip)]
+    pub token_callback: Option<TokenCallback>,
 }
 
 impl MountOptions {
@@ -65,6 +72,7 @@ impl MountOptions {
             api_url: None,
             time_scale: remembered(TIME_SCALE_KEY, fragment.get("time_scale"))
                 .and_then(|text| text.parse().ok()),
+            token_callback: None,
         };
         if fragment.has("token") {
             remove_fragment();
