@@ -28,17 +28,10 @@ pub fn MessageBubble(topic: String, client_id: String) -> impl IntoView {
     let locale = expect_context::<Locale>();
     let intents = expect_context::<Intents>();
 
-    let message = Memo::new({
-        let client_id = client_id.clone();
-        move |_| {
-            state.rooms.with(|rooms| {
-                rooms
-                    .get(&topic)
-                    .and_then(|messages| messages.iter().find(|m| m.client_id == client_id))
-                    .cloned()
-            })
-        }
-    });
+    // The room holds every id it lists, so `None` only shows for a moment
+    // after a message was deleted.
+    let signal = untrack(|| state.room(&topic)).and_then(|room| room.message(&client_id));
+    let message = Signal::derive(move || signal.as_ref().map(|signal| signal.get()));
     let read = move |get: fn(&LocalMessage) -> String| {
         move || message.with(|m| m.as_ref().map(get)).unwrap_or_default()
     };

@@ -47,12 +47,10 @@ pub fn Room(topic: String) -> impl IntoView {
     let client_ids = Memo::new({
         let topic = topic.clone();
         move |_| {
-            state.rooms.with(|rooms| {
-                rooms
-                    .get(&topic)
-                    .map(|messages| messages.iter().map(|m| m.client_id.clone()).collect())
-                    .unwrap_or_else(Vec::<String>::new)
-            })
+            state
+                .room(&topic)
+                .map(|room| room.client_ids())
+                .unwrap_or_default()
         }
     });
     let joined = {

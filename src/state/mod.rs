@@ -4,6 +4,8 @@
 //! and written only by the driver task. Components read it; they send
 //! intents through [`Intents`] and never touch the session or the store.
 
+mod room;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::channel::mpsc::UnboundedSender;
@@ -11,12 +13,13 @@ use leptos::prelude::*;
 // The session's `Update` enum shadows the prelude's trait of the same name.
 use leptos::prelude::Update as _;
 use ridechat_core::chat::Conversation;
-use ridechat_core::local::LocalMessage;
 use ridechat_core::session::{ConnectionState, Input, Update};
 use ridechat_core::store::StoreError;
 
 use crate::adapters::{clock, send_input};
 use crate::ids;
+
+pub use self::room::RoomMessages;
 
 /// Most error notices shown at once; older ones are dropped first.
 const MAX_NOTICES: usize = 3;
@@ -52,13 +55,17 @@ pub struct ChatState {
     /// The signed-in user, known once start-up resolved the token.
     pub user_id: RwSignal<Option<String>>,
     pub conversations: RwSignal<Vec<Conversation>>,
-    /// Each room's messages in display order, by topic.
-    pub rooms: RwSignal<BTreeMap<String, Vec<LocalMessage>>>,
+    /// Each room's messages, by topic. This signal changes only when a room
+    /// is added; each room has signals of its own for its messages.
+    pub rooms: RwSignal<BTreeMap<String, RoomMessages>>,
     /// Ride topics joined since the socket last opened.
     pub joined: RwSignal<BTreeSet<String>>,
     /// The peers shown typing, by topic.
     pub typing: RwSignal<BTreeMap<String, BTreeSet<String>>>,
     pub connection: RwSignal<ConnectionView>,
+    /// True once the token was rejected and no new one could be had: the
+    /// app stops connecting, keeps what it shows, and says so.
+    pub expired: RwSignal<bool>,
     /// The error that made the app fall back to the in-memory store, if any.
     pub storage_fallback: RwSignal<Option<StoreError>>,
     /// Error messages from the session, newest last.
@@ -78,6 +85,7 @@ impl ChatState {
                 state: ConnectionState::Connecting,
                 queued: 0,
             }),
+            expired: RwSignal::new(false),
             storage_fallback: RwSignal::new(None),
             notices: RwSignal::new(Vec::new()),
         }
@@ -92,19 +100,19 @@ impl ChatState {
                 self.conversations.try_set(conversations);
             }
             Update::RoomLoaded { topic, messages } => {
-                self.rooms.try_update(|rooms| rooms.insert(topic, messages));
+                if let Some(room) = self.room_for_update(&topic) {
+                    room.replace(messages);
+                }
             }
             Update::MessageUpserted { message } => {
-                self.rooms.try_update(|rooms| {
-                    upsert(rooms.entry(message.topic.clone()).or_default(), message)
-                });
+                if let Some(room) = self.room_for_update(&message.topic) {
+                    room.upsert(message);
+                }
             }
             Update::MessageRemoved { topic, client_id } => {
-                self.rooms.try_update(|rooms| {
-                    if let Some(messages) = rooms.get_mut(&topic) {
-                        messages.retain(|message| message.client_id != client_id);
-                    }
-                });
+                if let Some(room) = self.room(&topic) {
+                    room.remove(&client_id);
+                }
             }
             Update::Connection { state, queued } => self.set_connection(state, queued),
             Update::RoomJoined { topic } => {
@@ -117,6 +125,28 @@ impl ChatState {
             } => self.set_typing(topic, user_id, typing),
             Update::Error { message } => self.notify(message),
         }
+    }
+
+    /// The messages of `topic`, if the room has any; tracked.
+    pub fn room(&self, topic: &str) -> Option<RoomMessages> {
+        self.rooms
+            .try_with(|rooms| rooms.get(topic).cloned())
+            .flatten()
+    }
+
+    /// The room of `topic`, added if it is new. `None` once the signals are
+    /// disposed.
+    fn room_for_update(&self, topic: &str) -> Option<RoomMessages> {
+        let existing = self
+            .rooms
+            .try_with_untracked(|rooms| rooms.get(topic).cloned())?;
+        if existing.is_some() {
+            return existing;
+        }
+        let room = RoomMessages::default();
+        self.rooms
+            .try_update(|rooms| rooms.insert(topic.to_owned(), room.clone()))?;
+        Some(room)
     }
 
     fn set_typing(&self, topic: String, user_id: String, typing: bool) {
@@ -145,6 +175,17 @@ impl ChatState {
         self.set_connection(ConnectionState::Offline, 0);
     }
 
+    /// Ends the session: the banner shows "session expired" and the queued
+    /// messages stay on screen and in the store. A session that never
+    /// started shows the expiry text in place of the inbox.
+    pub fn expire(&self) {
+        self.expired.try_set(true);
+        self.show_offline();
+        if self.phase.try_get_untracked() != Some(Phase::Ready) {
+            self.phase.try_set(Phase::Expired);
+        }
+    }
+
     /// Adds an error notice, unless the same one is already shown.
     pub fn notify(&self, message: String) {
         web_sys::console::warn_1(&format!("ridechat: {message}").into());
@@ -164,20 +205,6 @@ impl Default for ChatState {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// Inserts or replaces `message` by `client_id`, keeping the display order:
-/// messages with a seq by seq, then the unconfirmed ones in their order.
-fn upsert(messages: &mut Vec<LocalMessage>, message: LocalMessage) {
-    match messages
-        .iter_mut()
-        .find(|existing| existing.client_id == message.client_id)
-    {
-        Some(existing) => *existing = message,
-        None => messages.push(message),
-    }
-    // A stable sort keeps the unconfirmed messages in their send order.
-    messages.sort_by_key(|message| (message.seq.is_none(), message.seq));
 }
 
 /// The user's intents, sent to the session. Cloned into components.
@@ -232,50 +259,5 @@ impl Intents {
     /// Reports whether the page is visible.
     pub fn page_visible(&self, visible: bool) {
         send_input(&self.inputs, Input::PageVisible { visible });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ridechat_core::local::DeliveryStatus;
-
-    fn message(client_id: &str, seq: Option<u64>) -> LocalMessage {
-        let mut message = LocalMessage::outgoing_text("ride:1", client_id, "r1", "hi", 0.0);
-        message.seq = seq;
-        message
-    }
-
-    fn ids(messages: &[LocalMessage]) -> Vec<&str> {
-        messages
-            .iter()
-            .map(|message| message.client_id.as_str())
-            .collect()
-    }
-
-    #[test]
-    fn upsert_orders_confirmed_before_pending() {
-        let mut messages = vec![
-            message("a", Some(1)),
-            message("p1", None),
-            message("p2", None),
-        ];
-        upsert(&mut messages, message("b", Some(2)));
-        assert_eq!(ids(&messages), ["a", "b", "p1", "p2"]);
-    }
-
-    #[test]
-    fn upsert_replaces_by_client_id() {
-        let mut messages = vec![
-            message("a", Some(1)),
-            message("p1", None),
-            message("p2", None),
-        ];
-        let mut confirmed = message("p2", Some(2));
-        confirmed.status = DeliveryStatus::Sent;
-        upsert(&mut messages, confirmed);
-        assert_eq!(ids(&messages), ["a", "p2", "p1"]);
-        assert_eq!(messages.len(), 3, "an upsert must not duplicate");
-        assert_eq!(messages[1].status, DeliveryStatus::Sent);
     }
 }
