@@ -42,17 +42,17 @@ impl Index {
 }
 
 impl RoomMessages {
-    /// The client ids in display order; tracked.
+    /// Returns the client ids in display order, tracked.
     pub fn client_ids(&self) -> Vec<String> {
         self.order.get()
     }
 
-    /// Returns true when the room shows no message; tracked.
+    /// Returns true when the room shows no message, tracked.
     pub fn is_empty(&self) -> bool {
         self.order.with(Vec::is_empty)
     }
 
-    /// The signal of one message, if the room holds it.
+    /// Returns the signal of one message, if the room contains it.
     pub fn message(&self, client_id: &str) -> Option<ArcRwSignal<LocalMessage>> {
         self.lock().messages.get(client_id).cloned()
     }
@@ -119,8 +119,8 @@ impl RoomMessages {
     }
 
     fn lock(&self) -> MutexGuard<'_, Index> {
-        // The app is single-threaded and no method panics while it holds the
-        // lock, so the lock is never poisoned; recover the data if it were.
+        // The app is single-threaded and no method panics while locked, so
+        // the lock is never poisoned. A poisoned lock still gives the data.
         self.index
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -147,14 +147,14 @@ mod tests {
     }
 
     #[test]
-    fn confirmed_messages_come_before_pending_ones() {
+    fn confirmed_before_pending() {
         let room = room(&[("a", Some(1)), ("p1", None), ("p2", None)]);
         room.upsert(message("b", Some(2)));
         assert_eq!(room.order.get_untracked(), ["a", "b", "p1", "p2"]);
     }
 
     #[test]
-    fn an_upsert_replaces_by_client_id() {
+    fn upsert_replaces_by_client_id() {
         let room = room(&[("a", Some(1)), ("p1", None), ("p2", None)]);
         let mut confirmed = message("p2", Some(2));
         confirmed.status = DeliveryStatus::Sent;
@@ -166,7 +166,7 @@ mod tests {
     }
 
     #[test]
-    fn a_status_change_keeps_the_order_signal_untouched() {
+    fn status_change_keeps_order() {
         let room = room(&[("a", Some(1)), ("p1", None)]);
         let before = room.order.get_untracked();
         let mut sent = message("p1", None);
@@ -179,7 +179,7 @@ mod tests {
     }
 
     #[test]
-    fn replace_keeps_the_signals_of_messages_that_stay() {
+    fn replace_keeps_kept_signals() {
         let room = room(&[("a", Some(1)), ("b", Some(2))]);
         let kept = room.message("b").expect("b is in the room");
         room.replace(vec![message("b", Some(2)), message("c", Some(3))]);
@@ -192,7 +192,7 @@ mod tests {
     }
 
     #[test]
-    fn remove_takes_the_message_out_of_the_order() {
+    fn remove_drops_from_order() {
         let room = room(&[("a", Some(1)), ("p1", None)]);
         room.remove("p1");
         room.remove("unknown");
