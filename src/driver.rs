@@ -1,9 +1,11 @@
 //! The driver: the one task that owns the session for the life of the
 //! mounted app.
 //!
-//! It feeds the session one [`Input`] at a time, because the store is awaited
-//! inside [`ChatSession::handle`] and two overlapping calls could reorder
-//! writes. After each input it performs the socket actions, applies the
+//! It feeds the session one call at a time, because the store is awaited
+//! inside [`ChatSession::handle_all`] and two overlapping calls could reorder
+//! writes. Inputs that queued up during a call go in together with the next
+//! one, so a burst of server replies costs one IndexedDB transaction, not one
+//! each. After each call it performs the socket actions, applies the
 //! updates to the UI signals, and re-arms the timer for the next deadline.
 //! The task ends when the input channel closes, which unmounting does. The
 //! adapters are dropped with it, which closes the socket, removes listeners
@@ -28,6 +30,10 @@ use crate::adapters::timer::SessionTimer;
 use crate::adapters::websocket::WebSocketAdapter;
 use crate::boot::expiry::TokenKeeper;
 use crate::state::ChatState;
+
+/// Most inputs handled in one call. A bound keeps the UI responsive while a
+/// long burst is worked off.
+const MAX_BATCH: usize = 200;
 
 /// The driver's context besides the session: UI state, socket URL and token.
 pub struct Driver {
@@ -83,9 +89,18 @@ impl Driver {
         session.start(clock::now()).await;
         self.flush(&mut session, &mut adapters);
 
-        while let Some(input) = inputs.next().await {
-            self.token.observe(&input);
-            session.handle(clock::now(), input).await;
+        while let Some(first) = inputs.next().await {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match inputs.try_recv() {
+                    Ok(input) => batch.push(input),
+                    _ => break,
+                }
+            }
+            for input in &batch {
+                self.token.observe(input);
+            }
+            session.handle_all(clock::now(), batch).await;
             self.flush(&mut session, &mut adapters);
         }
     }

@@ -382,3 +382,74 @@ fn rate_limited_pipeline_resends_from_first() {
     assert_eq!(harness.stored_bodies(RIDE), vec!["a", "b", "c"]);
     assert_eq!(harness.outbox_len(), 0);
 }
+
+/// Sends three messages and returns the server's frames for them: replies,
+/// echoes and inbox updates, in the order the server sent them.
+fn three_answered_sends(harness: &mut Harness) -> Vec<ridechat_core::wire::Frame> {
+    harness.auto_server = false;
+    for (body, client_id) in [("a", "c1"), ("b", "c2"), ("c", "c3")] {
+        harness.send(body, client_id);
+    }
+    let pushes = harness.take_sent();
+    assert_eq!(Harness::sent_messages(&pushes), ["c1", "c2", "c3"]);
+    pushes
+        .iter()
+        .flat_map(|frame| harness.server.receive(session_harness::USER, frame))
+        .collect()
+}
+
+#[test]
+fn batched_replies_confirm_every_message() {
+    let mut harness = Harness::online();
+    let answers = three_answered_sends(&mut harness);
+    harness.deliver_together(&answers);
+
+    assert_eq!(
+        harness.outbox_len(),
+        0,
+        "the batch must empty the stored outbox"
+    );
+    let stored = harness.stored(RIDE);
+    assert_eq!(client_ids(&stored), ["c1", "c2", "c3"]);
+    for message in &stored {
+        assert_eq!(message.status, DeliveryStatus::Sent, "{message:?}");
+        assert!(message.seq.is_some(), "{message:?}");
+    }
+    assert!(harness.errors().is_empty(), "{:?}", harness.errors());
+}
+
+#[test]
+fn failed_batch_write_resends_after_reload() {
+    let mut harness = Harness::online();
+    let answers = three_answered_sends(&mut harness);
+    harness
+        .store
+        .set_write_error(Some(StoreError::QuotaExceeded));
+    harness.deliver_together(&answers);
+
+    let errors = harness.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("Could not save"), "{}", errors[0]);
+    assert_eq!(
+        harness.outbox_len(),
+        3,
+        "the stored outbox keeps the entries"
+    );
+
+    harness.store.set_write_error(None);
+    harness.auto_server = true;
+    harness.reload();
+
+    assert_eq!(
+        harness.server_bodies(RIDE),
+        ["a", "b", "c"],
+        "one copy each"
+    );
+    assert_eq!(harness.outbox_len(), 0);
+    let statuses: Vec<DeliveryStatus> = harness
+        .stored(RIDE)
+        .into_iter()
+        .map(|message| message.status)
+        .collect();
+    assert_eq!(statuses, vec![DeliveryStatus::Sent; 3]);
+}

@@ -9,7 +9,7 @@ pub mod idb;
 
 use ridechat_core::chat::{Conversation, Message};
 use ridechat_core::local::{DeliveryStatus, LocalMessage, OutboxEntry};
-use ridechat_core::store::{MemoryStore, Store, StoreError};
+use ridechat_core::store::{MemoryStore, Store, StoreError, Write};
 
 pub use self::idb::IdbStore;
 
@@ -94,6 +94,10 @@ impl Store for AppStore {
 
     async fn load_conversations(&self) -> Result<Vec<Conversation>, StoreError> {
         forward!(self, load_conversations())
+    }
+
+    async fn write_all(&self, writes: &[Write]) -> Result<(), StoreError> {
+        forward!(self, write_all(writes))
     }
 
     async fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -7,7 +7,7 @@ use super::ChatSession;
 use crate::chat::{
     Conversation, ConversationClosed, ConversationUpsert, InboxJoinReply, RideState, Topic, events,
 };
-use crate::store::Store;
+use crate::store::{Store, Write};
 use crate::time::Instant;
 
 impl<S: Store> ChatSession<S> {
@@ -38,9 +38,7 @@ impl<S: Store> ChatSession<S> {
     /// Stores conversations, shows them, and joins every ride topic among
     /// them that the session does not carry yet.
     async fn upsert_conversations(&mut self, now: Instant, conversations: Vec<Conversation>) {
-        if let Err(error) = self.store.save_conversations(&conversations).await {
-            self.report(format!("Could not store the conversation list: {error}"));
-        }
+        self.hold_write(Write::SaveConversations(conversations.clone()));
 
         let mut new_topics = Vec::new();
         for conversation in conversations {
@@ -66,9 +64,7 @@ impl<S: Store> ChatSession<S> {
         };
         conversation.state = RideState::Closed;
         let conversation = conversation.clone();
-        if let Err(error) = self.store.save_conversations(&[conversation]).await {
-            self.report(format!("Could not store that {topic} closed: {error}"));
-        }
+        self.hold_write(Write::SaveConversations(vec![conversation]));
         self.emit_conversations();
     }
 

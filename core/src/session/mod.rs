@@ -2,10 +2,12 @@
 //! the outbox and the room timelines.
 //!
 //! [`ChatSession`] is sans-I/O like the socket it drives. The adapter feeds
-//! it one [`Input`] at a time with the current time, performs the socket
-//! [`Action`]s it returns, arms one timer for [`ChatSession::next_deadline`],
-//! and hands the [`Update`]s to the UI. The store is awaited inside
-//! [`ChatSession::handle`], which is why inputs must not overlap.
+//! it [`Input`]s with the current time, one call at a time, performs the
+//! socket [`Action`]s it returns, arms one timer for
+//! [`ChatSession::next_deadline`], and hands the [`Update`]s to the UI. The
+//! store is awaited inside [`ChatSession::handle_all`], which is why calls
+//! must not overlap; inputs that queued up meanwhile go in together, and
+//! their writes share one transaction.
 //!
 //! On [`ChatSession::start`] the session paints from the store first
 //! (conversations, every room's messages, the outbox), then connects. One
@@ -23,6 +25,7 @@ mod sending;
 mod tabs;
 pub mod tokens;
 mod typing;
+mod writes;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -32,7 +35,7 @@ use crate::local::LocalMessage;
 use crate::outbox::Outbox;
 use crate::room::RoomTimeline;
 use crate::socket::{self, Action, PushRef, Socket};
-use crate::store::Store;
+use crate::store::{Store, Write};
 use crate::time::Instant;
 
 /// Meta key of the next outbox order, so orders keep increasing across
@@ -197,6 +200,8 @@ pub struct ChatSession<S: Store> {
     /// Topics whose outbox or statuses this session changed in the store,
     /// for the other tabs; taken by [`ChatSession::take_shared_changes`].
     shared_changes: Vec<String>,
+    /// Writes held until the end of the batch of inputs; see [`writes`].
+    held_writes: Vec<Write>,
 }
 
 impl<S: Store> ChatSession<S> {
@@ -224,6 +229,7 @@ impl<S: Store> ChatSession<S> {
             typing: typing::TypingTracker::default(),
             flusher: true,
             shared_changes: Vec::new(),
+            held_writes: Vec::new(),
         }
     }
 
@@ -254,11 +260,27 @@ impl<S: Store> ChatSession<S> {
 
         self.drain_socket_events(now).await;
         self.emit_connection();
+        self.apply_held_writes().await;
     }
 
     /// Processes one input: the store is awaited here, so the adapter feeds
     /// inputs one at a time.
     pub async fn handle(&mut self, now: Instant, input: Input) {
+        self.handle_all(now, [input]).await;
+    }
+
+    /// Processes inputs that arrived together, in order, and stores the
+    /// writes they held in one transaction at the end (see [`writes`]). The
+    /// adapter performs the actions and shows the updates only after this
+    /// returns, so nothing leaves before it is stored.
+    pub async fn handle_all(&mut self, now: Instant, inputs: impl IntoIterator<Item = Input>) {
+        for input in inputs {
+            self.handle_one(now, input).await;
+        }
+        self.apply_held_writes().await;
+    }
+
+    async fn handle_one(&mut self, now: Instant, input: Input) {
         match input {
             Input::SocketOpened { generation } => self.socket.handle_open(now, generation),
             Input::SocketClosed { generation, code } => {
@@ -339,7 +361,7 @@ impl<S: Store> ChatSession<S> {
     }
 
     async fn load_conversations(&mut self) {
-        match self.store.load_conversations().await {
+        match self.store_now().await.load_conversations().await {
             Ok(conversations) => {
                 for conversation in conversations {
                     self.conversations
@@ -352,7 +374,7 @@ impl<S: Store> ChatSession<S> {
     }
 
     async fn load_outbox(&mut self) {
-        let entries = match self.store.load_outbox().await {
+        let entries = match self.store_now().await.load_outbox().await {
             Ok(entries) => entries,
             Err(error) => {
                 self.report(format!("Could not load unsent messages: {error}"));
@@ -361,7 +383,7 @@ impl<S: Store> ChatSession<S> {
         };
         self.outbox = Outbox::from_entries(entries);
 
-        let stored_next = match self.store.get_meta(NEXT_ORDER_KEY).await {
+        let stored_next = match self.store_now().await.get_meta(NEXT_ORDER_KEY).await {
             Ok(value) => value.and_then(|text| text.parse::<u64>().ok()),
             Err(error) => {
                 self.report(format!("Could not load the outbox order: {error}"));

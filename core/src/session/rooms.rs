@@ -9,7 +9,7 @@ use crate::chat::{
 };
 use crate::local::{DeliveryStatus, LocalMessage};
 use crate::room::RoomTimeline;
-use crate::store::Store;
+use crate::store::{Store, Write};
 use crate::time::Instant;
 use crate::wire::ReplyStatus;
 
@@ -20,7 +20,7 @@ impl<S: Store> ChatSession<S> {
         if self.rooms.contains_key(topic) {
             return;
         }
-        let messages = match self.store.load_messages(topic).await {
+        let messages = match self.store_now().await.load_messages(topic).await {
             Ok(messages) => messages,
             Err(error) => {
                 self.report(format!("Could not load the messages of {topic}: {error}"));
@@ -70,7 +70,7 @@ impl<S: Store> ChatSession<S> {
 
         if let Some(reply) = reply {
             for (user_id, receipt) in reply.receipts {
-                self.apply_receipt(topic, &user_id, receipt).await;
+                self.apply_receipt(topic, &user_id, receipt);
             }
         }
         self.advance_read(now, topic);
@@ -112,8 +112,7 @@ impl<S: Store> ChatSession<S> {
                         delivered_seq: receipt.delivered_seq,
                         read_seq: receipt.read_seq,
                     };
-                    self.apply_receipt(topic, &receipt.user_id, watermarks)
-                        .await;
+                    self.apply_receipt(topic, &receipt.user_id, watermarks);
                 }
             }
             events::TYPING => self.on_typing_broadcast(now, topic, payload),
@@ -189,7 +188,7 @@ impl<S: Store> ChatSession<S> {
         if messages.is_empty() {
             return;
         }
-        let saved = self.store.save_messages(topic, &messages).await;
+        let saved = self.store_now().await.save_messages(topic, &messages).await;
         if let Err(error) = &saved {
             self.report(format!(
                 "Could not store received messages of {topic}: {error}"
@@ -200,7 +199,7 @@ impl<S: Store> ChatSession<S> {
             let own_pending =
                 message.sender_id == self.user_id && self.outbox.contains(&message.client_id);
             if own_pending {
-                self.confirm_sent(topic, message).await;
+                self.confirm_sent(topic, message);
             } else {
                 self.merge_into_room(topic, message);
             }
@@ -268,7 +267,7 @@ impl<S: Store> ChatSession<S> {
     /// Raises one's own messages to `Delivered` or `Read` by a peer's
     /// watermarks. One's own receipt (from the join reply or another tab)
     /// tells what `read_seq` the server holds.
-    async fn apply_receipt(&mut self, topic: &str, user_id: &str, receipt: Receipt) {
+    fn apply_receipt(&mut self, topic: &str, user_id: &str, receipt: Receipt) {
         if user_id == self.user_id {
             if let Some(room) = self.rooms.get_mut(topic) {
                 room.read.server_stores(receipt.read_seq);
@@ -301,13 +300,11 @@ impl<S: Store> ChatSession<S> {
         }
 
         for message in changed {
-            let stored = self
-                .store
-                .set_status(topic, &message.client_id, &message.status)
-                .await;
-            if let Err(error) = stored {
-                self.report(format!("Could not store a receipt of {topic}: {error}"));
-            }
+            self.hold_write(Write::SetStatus {
+                topic: topic.to_owned(),
+                client_id: message.client_id.clone(),
+                status: message.status.clone(),
+            });
             self.emit(Update::MessageUpserted { message });
         }
     }

@@ -7,7 +7,7 @@ use super::{ChatSession, NEXT_ORDER_KEY, Update};
 use crate::chat::{ClientId, ErrorReply, Message, MessageEnvelope, Topic, events, limits};
 use crate::local::{DeliveryStatus, LocalMessage, OutboxEntry};
 use crate::socket::PushRef;
-use crate::store::Store;
+use crate::store::{Store, Write};
 use crate::time::Instant;
 
 impl<S: Store> ChatSession<S> {
@@ -76,7 +76,7 @@ impl<S: Store> ChatSession<S> {
             order: self.next_order,
             message: message.to_new_message(),
         };
-        if let Err(error) = self.store.enqueue(&message, &entry).await {
+        if let Err(error) = self.store_now().await.enqueue(&message, &entry).await {
             self.report(format!(
                 "Could not save the message, so it was not sent: {error}"
             ));
@@ -85,7 +85,12 @@ impl<S: Store> ChatSession<S> {
 
         self.next_order += 1;
         let next_order = self.next_order.to_string();
-        if let Err(error) = self.store.set_meta(NEXT_ORDER_KEY, &next_order).await {
+        if let Err(error) = self
+            .store_now()
+            .await
+            .set_meta(NEXT_ORDER_KEY, &next_order)
+            .await
+        {
             self.report(format!("Could not save the outbox order: {error}"));
         }
 
@@ -119,7 +124,12 @@ impl<S: Store> ChatSession<S> {
             return;
         };
         let topic = message.topic;
-        if let Err(error) = self.store.delete_message(&topic, client_id).await {
+        if let Err(error) = self
+            .store_now()
+            .await
+            .delete_message(&topic, client_id)
+            .await
+        {
             self.report(format!("Could not delete the message: {error}"));
             return;
         }
@@ -218,19 +228,20 @@ impl<S: Store> ChatSession<S> {
         if let Some(room) = self.rooms.get_mut(topic) {
             room.timeline.accept(vec![envelope.message.clone()]);
         }
-        self.confirm_sent(topic, &envelope.message).await;
+        self.confirm_sent(topic, &envelope.message);
         self.update_join_params(topic);
         self.request_history(now, topic);
     }
 
     /// Marks one's own message as stored by the server: the outbox entry
-    /// goes, the row takes the server's copy.
-    pub(super) async fn confirm_sent(&mut self, topic: &str, message: &Message) {
-        if let Err(error) = self.store.confirm(message, topic).await {
-            // On the next start the entry is sent again and the server
-            // returns the copy it stored, so no second copy appears.
-            self.report(format!("Could not save that a message was sent: {error}"));
-        }
+    /// goes, the row takes the server's copy. If that write fails, the next
+    /// start sends the entry again and the server returns the copy it
+    /// stored, so no second copy appears.
+    pub(super) fn confirm_sent(&mut self, topic: &str, message: &Message) {
+        self.hold_write(Write::Confirm {
+            stored: message.clone(),
+            topic: topic.to_owned(),
+        });
         self.outbox.remove(&message.client_id);
         self.outbox.confirmed(topic);
         self.share_change(topic);
@@ -274,10 +285,15 @@ impl<S: Store> ChatSession<S> {
         client_id: &str,
         status: DeliveryStatus,
     ) {
-        if let Err(error) = self.store.set_status(topic, client_id, &status).await {
+        if let Err(error) = self
+            .store_now()
+            .await
+            .set_status(topic, client_id, &status)
+            .await
+        {
             self.report(format!("Could not save that a message failed: {error}"));
         }
-        if let Err(error) = self.store.remove_from_outbox(client_id).await {
+        if let Err(error) = self.store_now().await.remove_from_outbox(client_id).await {
             self.report(format!(
                 "Could not remove a failed message from the outbox: {error}"
             ));

@@ -98,7 +98,7 @@ impl<S: Store> ChatSession<S> {
     /// added, entries another tab confirmed, failed or deleted are removed.
     /// Entries present on both sides keep their push state.
     async fn merge_stored_outbox(&mut self) {
-        let stored = match self.store.load_outbox().await {
+        let stored = match self.store_now().await.load_outbox().await {
             Ok(stored) => stored,
             Err(error) => {
                 self.report(format!(
@@ -125,7 +125,7 @@ impl<S: Store> ChatSession<S> {
             }
         }
 
-        let stored_next = match self.store.get_meta(NEXT_ORDER_KEY).await {
+        let stored_next = match self.store_now().await.get_meta(NEXT_ORDER_KEY).await {
             Ok(value) => value.and_then(|text| text.parse::<u64>().ok()),
             Err(_) => None,
         };
@@ -137,7 +137,7 @@ impl<S: Store> ChatSession<S> {
 
     /// Replaces an open room's messages with the stored ones and shows them.
     async fn reload_room(&mut self, topic: &str) {
-        let messages = match self.store.load_messages(topic).await {
+        let messages = match self.store_now().await.load_messages(topic).await {
             Ok(messages) => messages,
             Err(error) => {
                 self.report(format!(

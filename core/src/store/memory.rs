@@ -2,7 +2,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, Write};
 use crate::chat::{Conversation, Message};
 use crate::local::{DeliveryStatus, LocalMessage, OutboxEntry};
 
@@ -57,6 +57,25 @@ impl MemoryStore {
 }
 
 impl Inner {
+    fn confirm(&mut self, stored: &Message, topic: &str) {
+        self.outbox.remove(&stored.client_id);
+        self.upsert_stored(topic, stored);
+    }
+
+    fn set_status(&mut self, topic: &str, client_id: &str, status: &DeliveryStatus) {
+        let key = (topic.to_owned(), client_id.to_owned());
+        if let Some(row) = self.messages.get_mut(&key) {
+            row.message.status = status.clone();
+        }
+    }
+
+    fn save_conversations(&mut self, conversations: &[Conversation]) {
+        for conversation in conversations {
+            self.conversations
+                .insert(conversation.topic.clone(), conversation.clone());
+        }
+    }
+
     /// Upserts the server's copy of a message by `(topic, client_id)`.
     fn upsert_stored(&mut self, topic: &str, message: &Message) {
         let key = (topic.to_owned(), message.client_id.clone());
@@ -87,9 +106,7 @@ impl Store for MemoryStore {
     }
 
     async fn confirm(&self, stored: &Message, topic: &str) -> Result<(), StoreError> {
-        let mut inner = self.write()?;
-        inner.outbox.remove(&stored.client_id);
-        inner.upsert_stored(topic, stored);
+        self.write()?.confirm(stored, topic);
         Ok(())
     }
 
@@ -107,11 +124,7 @@ impl Store for MemoryStore {
         client_id: &str,
         status: &DeliveryStatus,
     ) -> Result<(), StoreError> {
-        let mut inner = self.write()?;
-        let key = (topic.to_owned(), client_id.to_owned());
-        if let Some(row) = inner.messages.get_mut(&key) {
-            row.message.status = status.clone();
-        }
+        self.write()?.set_status(topic, client_id, status);
         Ok(())
     }
 
@@ -150,11 +163,24 @@ impl Store for MemoryStore {
     }
 
     async fn save_conversations(&self, conversations: &[Conversation]) -> Result<(), StoreError> {
+        self.write()?.save_conversations(conversations);
+        Ok(())
+    }
+
+    async fn write_all(&self, writes: &[Write]) -> Result<(), StoreError> {
+        // Every write below succeeds once the borrow is granted, so the batch
+        // is applied whole or, with a configured error, not at all.
         let mut inner = self.write()?;
-        for conversation in conversations {
-            inner
-                .conversations
-                .insert(conversation.topic.clone(), conversation.clone());
+        for write in writes {
+            match write {
+                Write::Confirm { stored, topic } => inner.confirm(stored, topic),
+                Write::SetStatus {
+                    topic,
+                    client_id,
+                    status,
+                } => inner.set_status(topic, client_id, status),
+                Write::SaveConversations(conversations) => inner.save_conversations(conversations),
+            }
         }
         Ok(())
     }

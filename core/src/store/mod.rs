@@ -31,6 +31,24 @@ pub use memory::MemoryStore;
 use crate::chat::{Conversation, Message};
 use crate::local::{DeliveryStatus, LocalMessage, OutboxEntry};
 
+/// A write that the session may hold back and apply with others in one
+/// transaction ([`Store::write_all`]). Each one records something the server
+/// already stores, so a write lost with a closed tab is learned again on the
+/// next join or resend.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// The same change as [`Store::confirm`].
+    Confirm { stored: Message, topic: String },
+    /// The same change as [`Store::set_status`].
+    SetStatus {
+        topic: String,
+        client_id: String,
+        status: DeliveryStatus,
+    },
+    /// The same change as [`Store::save_conversations`].
+    SaveConversations(Vec<Conversation>),
+}
+
 /// Storage of one user's chat data. Calls are awaited one at a time by the
 /// session, and each call is one transaction.
 #[allow(async_fn_in_trait)]
@@ -79,6 +97,10 @@ pub trait Store {
 
     /// Returns every stored conversation, by topic.
     async fn load_conversations(&self) -> Result<Vec<Conversation>, StoreError>;
+
+    /// Applies `writes` in order, in one transaction: all of them or, on an
+    /// error, none.
+    async fn write_all(&self, writes: &[Write]) -> Result<(), StoreError>;
 
     async fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError>;
 

@@ -10,7 +10,7 @@
 use crate::chat::{Conversation, ErrorReason, Message, MessageKind, Peer, RideState, Role};
 use crate::local::{DeliveryStatus, LocalMessage, OutboxEntry};
 
-use super::Store;
+use super::{Store, Write};
 
 /// Runs every scenario of the suite on one store.
 pub async fn run_all(store: &impl Store) {
@@ -25,6 +25,7 @@ pub async fn run_all(store: &impl Store) {
     set_status_and_delete(store).await;
     conversations_upsert_by_topic(store).await;
     meta_round_trips(store).await;
+    write_all_applies_in_order(store).await;
 }
 
 /// Builds a message as the server stores it, with predictable fields.
@@ -458,4 +459,60 @@ pub async fn meta_round_trips(store: &impl Store) {
             "set_meta must overwrite the previous value"
         );
     }
+}
+
+/// Checks that `write_all` applies a confirm, a status and a conversation
+/// in order, as the single calls would.
+pub async fn write_all_applies_in_order(store: &impl Store) {
+    let topic = "ride:suite-batch";
+    let (first, first_entry) = outgoing(topic, "batch-1", "one", 80);
+    let (second, second_entry) = outgoing(topic, "batch-2", "two", 81);
+    enqueue(store, &first, &first_entry).await;
+    enqueue(store, &second, &second_entry).await;
+
+    let writes = [
+        Write::Confirm {
+            stored: stored_message(1, "batch-1", &first.sender_id, "one"),
+            topic: topic.to_owned(),
+        },
+        Write::Confirm {
+            stored: stored_message(2, "batch-2", &second.sender_id, "two"),
+            topic: topic.to_owned(),
+        },
+        // Applied after the confirm above, so it is not overwritten by it.
+        Write::SetStatus {
+            topic: topic.to_owned(),
+            client_id: "batch-1".to_owned(),
+            status: DeliveryStatus::Read,
+        },
+        Write::SaveConversations(vec![conversation(topic, 2, 0)]),
+    ];
+    if let Err(error) = store.write_all(&writes).await {
+        panic!("write_all failed: {error}");
+    }
+    if let Err(error) = store.write_all(&[]).await {
+        panic!("write_all of nothing must succeed, got {error}");
+    }
+
+    let rows = load(store, topic).await;
+    let seqs: Vec<Option<u64>> = rows.iter().map(|row| row.seq).collect();
+    assert_eq!(seqs, [Some(1), Some(2)], "write_all must confirm both rows");
+    assert_eq!(
+        rows[0].status,
+        DeliveryStatus::Read,
+        "the later status must win"
+    );
+    assert_eq!(rows[1].status, DeliveryStatus::Sent);
+    assert!(
+        outbox_of(store, topic).await.is_empty(),
+        "write_all must remove the confirmed entries"
+    );
+    let conversations = match store.load_conversations().await {
+        Ok(conversations) => conversations,
+        Err(error) => panic!("load_conversations failed: {error}"),
+    };
+    assert!(
+        conversations.iter().any(|stored| stored.topic == topic),
+        "write_all must save the conversation"
+    );
 }

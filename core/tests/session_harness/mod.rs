@@ -439,6 +439,21 @@ impl Harness {
         self.pump();
     }
 
+    /// Delivers frames from the server in one batch, as the adapter does
+    /// with frames that queued up while the session was busy.
+    pub fn deliver_together(&mut self, frames: &[Frame]) {
+        let generation = self.generation;
+        let inputs: Vec<Input> = frames
+            .iter()
+            .map(|frame| Input::SocketText {
+                generation,
+                text: wire::encode_text(frame),
+            })
+            .collect();
+        block_on(self.session.handle_all(self.now, inputs));
+        self.pump();
+    }
+
     /// Takes the frames the tab sent, in manual mode.
     pub fn take_sent(&mut self) -> Vec<Frame> {
         std::mem::take(&mut self.sent)

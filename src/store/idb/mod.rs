@@ -23,7 +23,7 @@ use std::rc::Rc;
 
 use ridechat_core::chat::{Conversation, Message};
 use ridechat_core::local::{DeliveryStatus, LocalMessage, OutboxEntry};
-use ridechat_core::store::{Store, StoreError};
+use ridechat_core::store::{Store, StoreError, Write};
 use wasm_bindgen::JsValue;
 use wasm_bindgen::closure::Closure;
 use web_sys::{IdbDatabase, IdbKeyRange, IdbObjectStore};
@@ -169,6 +169,41 @@ async fn upsert_stored(
     put(messages, &record, records::MESSAGE).await
 }
 
+/// Removes the outbox entry of a confirmed message and upserts its row.
+async fn confirm(
+    transaction: &Transaction,
+    stored: &Message,
+    topic: &str,
+) -> Result<(), StoreError> {
+    let outbox = transaction.store(OUTBOX)?;
+    request(outbox.delete(&JsValue::from_str(&stored.client_id))).await?;
+    upsert_stored(&transaction.store(MESSAGES)?, topic, stored).await
+}
+
+/// Sets the status of a message row, if it exists.
+async fn set_status(
+    messages: &IdbObjectStore,
+    topic: &str,
+    client_id: &str,
+    status: &DeliveryStatus,
+) -> Result<(), StoreError> {
+    let Some(mut record) = get_message(messages, topic, client_id).await? else {
+        return Ok(());
+    };
+    record.message.status = status.clone();
+    put(messages, &record, records::MESSAGE).await
+}
+
+async fn save_conversations(
+    store: &IdbObjectStore,
+    conversations: &[Conversation],
+) -> Result<(), StoreError> {
+    for conversation in conversations {
+        put(store, conversation, records::CONVERSATION).await?;
+    }
+    Ok(())
+}
+
 impl Store for IdbStore {
     async fn enqueue(&self, message: &LocalMessage, entry: &OutboxEntry) -> Result<(), StoreError> {
         let transaction = self.transaction(&[MESSAGES, OUTBOX], Mode::Readwrite)?;
@@ -180,9 +215,7 @@ impl Store for IdbStore {
 
     async fn confirm(&self, stored: &Message, topic: &str) -> Result<(), StoreError> {
         let transaction = self.transaction(&[MESSAGES, OUTBOX], Mode::Readwrite)?;
-        let outbox = transaction.store(OUTBOX)?;
-        request(outbox.delete(&JsValue::from_str(&stored.client_id))).await?;
-        upsert_stored(&transaction.store(MESSAGES)?, topic, stored).await?;
+        confirm(&transaction, stored, topic).await?;
         transaction.commit().await
     }
 
@@ -205,11 +238,7 @@ impl Store for IdbStore {
         status: &DeliveryStatus,
     ) -> Result<(), StoreError> {
         let transaction = self.transaction(&[MESSAGES], Mode::Readwrite)?;
-        let store = transaction.store(MESSAGES)?;
-        if let Some(mut record) = get_message(&store, topic, client_id).await? {
-            record.message.status = status.clone();
-            put(&store, &record, records::MESSAGE).await?;
-        }
+        set_status(&transaction.store(MESSAGES)?, topic, client_id, status).await?;
         transaction.commit().await
     }
 
@@ -261,9 +290,31 @@ impl Store for IdbStore {
             return Ok(());
         }
         let transaction = self.transaction(&[CONVERSATIONS], Mode::Readwrite)?;
-        let store = transaction.store(CONVERSATIONS)?;
-        for conversation in conversations {
-            put(&store, conversation, records::CONVERSATION).await?;
+        save_conversations(&transaction.store(CONVERSATIONS)?, conversations).await?;
+        transaction.commit().await
+    }
+
+    async fn write_all(&self, writes: &[Write]) -> Result<(), StoreError> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let transaction = self.transaction(&[MESSAGES, OUTBOX, CONVERSATIONS], Mode::Readwrite)?;
+        for write in writes {
+            match write {
+                Write::Confirm { stored, topic } => confirm(&transaction, stored, topic).await?,
+                Write::SetStatus {
+                    topic,
+                    client_id,
+                    status,
+                } => {
+                    let messages = transaction.store(MESSAGES)?;
+                    set_status(&messages, topic, client_id, status).await?;
+                }
+                Write::SaveConversations(conversations) => {
+                    let store = transaction.store(CONVERSATIONS)?;
+                    save_conversations(&store, conversations).await?;
+                }
+            }
         }
         transaction.commit().await
     }
