@@ -64,8 +64,9 @@ fn abandoned_connects_back_off() {
     harness.socket.connect(harness.now);
     harness.drain();
 
-    // Three stalled attempts: 10 s each, with 10 and 50 ms of backoff between.
-    harness.advance(10_000 + 10 + 10_000 + 50 + 10_000);
+    // Three stalled attempts of 10, 20 and 40 s, with 10 and 50 ms of
+    // backoff between.
+    harness.advance(10_000 + 10 + 20_000 + 50 + 40_000);
 
     assert_eq!(harness.connects(), [1, 2, 3]);
     assert_eq!(connect_failures(&harness), [1, 2, 3]);
@@ -109,4 +110,54 @@ fn open_in_time_cancels_timeout() {
     assert_eq!(harness.socket.state(), SocketState::Open);
     assert!(harness.disconnects().is_empty());
     assert!(connect_failures(&harness).is_empty());
+}
+
+#[test]
+fn connect_timeout_doubles_after_failures() {
+    let mut harness = Harness::new(socket_harness::settings());
+    harness.socket.connect(harness.now);
+    harness.drain();
+
+    let mut timeouts = Vec::new();
+    for _ in 0..5 {
+        let started = harness.now;
+        let deadline = harness.socket.next_deadline().expect("a connect deadline");
+        timeouts.push(deadline.0 - started.0);
+        // Time out, then wait out the backoff to the next connect.
+        harness.advance(deadline.0 - started.0);
+        let next = harness
+            .socket
+            .next_deadline()
+            .expect("a reconnect deadline");
+        harness.advance(next.0 - harness.now.0);
+    }
+
+    assert_eq!(timeouts, [10_000, 20_000, 40_000, 80_000, 80_000]);
+}
+
+#[test]
+fn open_resets_connect_timeout() {
+    let mut harness = Harness::new(socket_harness::settings());
+    harness.socket.connect(harness.now);
+    harness.drain();
+    harness.advance(10_000 + 10);
+    assert_eq!(harness.connects(), [1, 2]);
+
+    harness.socket.handle_open(harness.now, 2);
+    harness.socket.handle_close(harness.now, 2, 1006);
+    harness.drain();
+    let next = harness
+        .socket
+        .next_deadline()
+        .expect("a reconnect deadline");
+    harness.advance(next.0 - harness.now.0);
+    assert_eq!(harness.connects(), [1, 2, 3]);
+
+    let started = harness.now;
+    let deadline = harness.socket.next_deadline().expect("a connect deadline");
+    assert_eq!(
+        deadline.0 - started.0,
+        10_000,
+        "an open link resets the timeout"
+    );
 }

@@ -192,10 +192,11 @@ fn reconnect_now_skips_backoff_wait() {
     harness.drain();
 
     assert_eq!(harness.connects(), [1, 2, 3], "one socket at a time");
-    // The only timer left is the connect timeout of generation 3.
+    // The only timer left is the connect timeout of generation 3: twice
+    // the 10 s, because generation 2 failed to connect.
     assert_eq!(
         harness.socket.next_deadline(),
-        Some(harness.now.plus(std::time::Duration::from_secs(10)))
+        Some(harness.now.plus(std::time::Duration::from_secs(20)))
     );
 }
 

@@ -2,7 +2,9 @@
 //! loss of a link.
 
 use super::pushes::PushKind;
-use super::{Action, ChannelState, Socket, SocketEvent, SocketState};
+use std::time::Duration;
+
+use super::{Action, ChannelState, Settings, Socket, SocketEvent, SocketState};
 use crate::backoff;
 use crate::time::Instant;
 
@@ -129,7 +131,8 @@ impl Socket {
     /// Requests a new WebSocket with the next generation.
     pub(super) fn start_connect(&mut self, now: Instant) {
         self.reconnect.at = None;
-        self.reconnect.give_up_at = Some(now.plus(self.settings.connect_timeout));
+        let timeout = connect_timeout(&self.settings, self.reconnect.failed_connects);
+        self.reconnect.give_up_at = Some(now.plus(timeout));
         self.generation += 1;
         self.actions.push_back(Action::Connect {
             generation: self.generation,
@@ -201,4 +204,22 @@ impl Socket {
             }
         }
     }
+}
+
+/// Maximum number of times the connect timeout doubles after failed
+/// connects in a row.
+const MAX_TIMEOUT_DOUBLINGS: u32 = 3;
+
+/// Returns how long a connect may take before it is abandoned: the
+/// configured timeout, doubled after each failed connect in a row, up to 8
+/// times as long.
+///
+/// Chromium delays a WebSocket connect of a renderer process that saw many
+/// failures and few successes, by 1 to 5 s at most
+/// (`WebSocketPerProcessThrottler::CalculateDelay`). An abandoned connect
+/// counts as one more failure there, so a fixed timeout below that delay
+/// would abandon every later attempt before it starts. The growing timeout
+/// outlasts the delay after a few attempts even at a scale of 0.1.
+pub(super) fn connect_timeout(settings: &Settings, failed_connects: u32) -> Duration {
+    settings.connect_timeout * 2u32.pow(failed_connects.min(MAX_TIMEOUT_DOUBLINGS))
 }

@@ -56,7 +56,8 @@ impl Default for Settings {
     ///
     /// A connect that has not opened within 10 s is abandoned, where
     /// phoenix.js waits for the browser, which can take minutes on a stalled
-    /// handshake.
+    /// handshake. After failed connects in a row the timeout doubles, up to
+    /// 80 s.
     ///
     /// Typing indicators are pushed at most every 2 s, cleared after 3 s
     /// without a keystroke and hidden on the receiving side 5 s after the
