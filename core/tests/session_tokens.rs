@@ -127,7 +127,28 @@ fn good_token_resets_bad_refreshes() {
     tokens.on(TokenEvent::SessionRejected);
     tokens.on(TokenEvent::RefreshFailed);
     assert_eq!(tokens.on(refreshed(10_000.0, 1_000.0)), TokenStep::UseToken);
-    assert_eq!(tokens.on(TokenEvent::RefreshDue), TokenStep::Refresh);
+    // The new token is refused too: two more bad refreshes are allowed.
+    tokens.on(TokenEvent::SessionRejected);
     assert_eq!(tokens.on(TokenEvent::RefreshFailed), TokenStep::Refresh);
     assert!(!tokens.is_expired());
+}
+
+#[test]
+fn failed_planned_refresh_keeps_the_current_token() {
+    let mut tokens = TokenLifecycle::new();
+    assert_eq!(tokens.on(TokenEvent::RefreshDue), TokenStep::Refresh);
+    assert_eq!(tokens.on(TokenEvent::RefreshFailed), TokenStep::Wait);
+    assert_eq!(tokens.on(TokenEvent::RefreshDue), TokenStep::Refresh);
+    assert_eq!(tokens.on(TokenEvent::RefreshFailed), TokenStep::Wait);
+    assert!(!tokens.is_expired(), "the server never refused the token");
+
+    // Once the server refuses it, two bad refreshes end the session.
+    tokens.on(TokenEvent::ConnectFailed);
+    assert_eq!(
+        tokens.on(TokenEvent::ConnectFailed),
+        TokenStep::CheckSession
+    );
+    assert_eq!(tokens.on(TokenEvent::SessionRejected), TokenStep::Refresh);
+    assert_eq!(tokens.on(TokenEvent::RefreshFailed), TokenStep::Refresh);
+    assert_eq!(tokens.on(TokenEvent::RefreshFailed), TokenStep::Expire);
 }

@@ -87,9 +87,9 @@ impl ChromeDriver {
         let mut capabilities = DesiredCapabilities::chrome();
         let configure = |capabilities: &mut ChromeCapabilities| -> WebDriverResult<()> {
             capabilities.set_binary(CHROMIUM)?;
-            // Keeps console errors and uncaught exceptions, which a failed wait
+            // Keeps console warnings, errors and uncaught exceptions, which a failed wait
             // quotes to show why the page did not get there.
-            capabilities.set_browser_log_level(LoggingPrefsLogLevel::Severe)?;
+            capabilities.set_browser_log_level(LoggingPrefsLogLevel::Warning)?;
             for flag in CHROMIUM_FLAGS {
                 capabilities.add_arg(flag)?;
             }

@@ -13,16 +13,15 @@
 //! A new token reaches the socket at its next connect: the driver takes
 //! [`TokenKeeper::take_socket_url`] before each connect. No token is logged.
 //!
-//! NOTE: new tokens come only from `POST /api/session/refresh`. The
-//! embedder's `tokenCallback` mount option is not read yet, and an expired
-//! session shows the expiry text with the banner's `data-state` left at
-//! `offline`.
+//! New tokens come from the embedder's `tokenCallback` mount option when
+//! there is one, else from `POST /api/session/refresh`. An expired session
+//! keeps the conversations on screen, and the banner's `data-state` becomes
+//! `expired`.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use leptos::prelude::Set;
 use ridechat_core::session::Input;
 use ridechat_core::session::tokens::{TokenEvent, TokenLifecycle, TokenStep, refresh_due_ms};
 
@@ -30,7 +29,7 @@ use super::api::{FreshToken, SessionLookup, lookup_session, refresh_token};
 use super::callback::TokenCallback;
 use crate::adapters::timer::sleep;
 use crate::i18n::{Locale, Text};
-use crate::state::{ChatState, Phase};
+use crate::state::ChatState;
 
 /// Builds the WebSocket URL for a token.
 pub type SocketUrl = Rc<dyn Fn(&str) -> String>;
@@ -140,8 +139,7 @@ fn apply(inner: &Rc<Inner>, event: TokenEvent) {
         TokenStep::Refresh => refresh(Rc::clone(inner)),
         TokenStep::Expire => {
             web_sys::console::warn_1(&"ridechat: the session expired; stopped reconnecting".into());
-            inner.state.phase.try_set(Phase::Expired);
-            inner.state.show_offline();
+            inner.state.expire();
             inner
                 .state
                 .notify(Text::SessionExpired.get(inner.locale).to_owned());

@@ -187,8 +187,7 @@ async fn resolve_user(
                 return Some((user_id, expires_at_ms));
             }
             SessionLookup::Rejected => {
-                state.phase.try_set(Phase::Expired);
-                state.show_offline();
+                state.expire();
                 return None;
             }
             SessionLookup::Unreachable(reason) => {

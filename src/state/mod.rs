@@ -64,7 +64,7 @@ pub struct ChatState {
     pub typing: RwSignal<BTreeMap<String, BTreeSet<String>>>,
     pub connection: RwSignal<ConnectionView>,
     /// True once the token was rejected and no new one could be had: the
-    /// app stops connecting, keeps what it shows, and says so.
+    /// app stops connecting, keeps what it shows, and shows that the session ended.
     pub expired: RwSignal<bool>,
     /// The error that made the app fall back to the in-memory store, if any.
     pub storage_fallback: RwSignal<Option<StoreError>>,
@@ -127,14 +127,14 @@ impl ChatState {
         }
     }
 
-    /// The messages of `topic`, if the room has any; tracked.
+    /// Returns the messages of `topic`, if the room has any, tracked.
     pub fn room(&self, topic: &str) -> Option<RoomMessages> {
         self.rooms
             .try_with(|rooms| rooms.get(topic).cloned())
             .flatten()
     }
 
-    /// The room of `topic`, added if it is new. `None` once the signals are
+    /// Returns the room of `topic`, added if it is new. `None` once the signals are
     /// disposed.
     fn room_for_update(&self, topic: &str) -> Option<RoomMessages> {
         let existing = self
@@ -170,9 +170,14 @@ impl ChatState {
     }
 
     /// Shows the connection as offline, for an app that will not connect
-    /// (no token, or a rejected one).
+    /// (no token, or a rejected one). The queued count stays, because those
+    /// messages are still stored.
     pub fn show_offline(&self) {
-        self.set_connection(ConnectionState::Offline, 0);
+        let queued = self
+            .connection
+            .try_with_untracked(|connection| connection.queued)
+            .unwrap_or(0);
+        self.set_connection(ConnectionState::Offline, queued);
     }
 
     /// Ends the session: the banner shows "session expired" and the queued

@@ -14,12 +14,16 @@ pub fn ConnectionBanner() -> impl IntoView {
     let locale = expect_context::<Locale>();
     let connection = state.connection;
 
+    let expired = state.expired;
+
     let state_name = move || match connection.get().state {
+        _ if expired.get() => "expired",
         ConnectionState::Online => "online",
         ConnectionState::Connecting => "connecting",
         ConnectionState::Offline => "offline",
     };
     let label = move || match connection.get().state {
+        _ if expired.get() => Text::Expired.get(locale),
         ConnectionState::Online => Text::Online.get(locale),
         ConnectionState::Connecting => Text::Connecting.get(locale),
         ConnectionState::Offline => Text::Offline.get(locale),

@@ -10,9 +10,12 @@
 //!    `GET /api/session`. 200 means a network problem: keep backing off.
 //!    401 means the token is bad: ask the embedder for a new one.
 //! 3. At most one refresh is in flight. A refresh that fails or returns a
-//!    token that is already expired counts as bad. After [`MAX_BAD_REFRESHES`]
-//!    bad refreshes in a row, the client stops reconnecting and shows
-//!    "session expired".
+//!    token that is already expired counts as bad. A bad planned refresh
+//!    keeps the current token, which the server has not refused: the socket
+//!    stays up, and the next refused connect leads back to step 2. Once the
+//!    server refused the token, a bad refresh is tried again at once, and
+//!    after [`MAX_BAD_REFRESHES`] bad refreshes in a row the client stops
+//!    reconnecting and shows "session expired".
 //!
 //! The adapter feeds [`TokenEvent`]s to [`TokenLifecycle::on`] and performs
 //! the returned [`TokenStep`].
@@ -69,6 +72,8 @@ pub struct TokenLifecycle {
     failed_connects: u32,
     check_in_flight: bool,
     refresh_in_flight: bool,
+    /// The server refused the current token (`GET /api/session` said 401).
+    rejected: bool,
     bad_refreshes: u32,
     expired: bool,
 }
@@ -115,6 +120,10 @@ impl TokenLifecycle {
             }
             TokenEvent::SessionRejected => {
                 self.check_in_flight = false;
+                if !self.rejected {
+                    self.rejected = true;
+                    self.bad_refreshes = 0;
+                }
                 self.start_refresh()
             }
             TokenEvent::RefreshDue => self.start_refresh(),
@@ -125,6 +134,7 @@ impl TokenLifecycle {
                 self.refresh_in_flight = false;
                 if expires_at_ms > now_ms {
                     self.bad_refreshes = 0;
+                    self.rejected = false;
                     TokenStep::UseToken
                 } else {
                     self.bad_refresh()
@@ -146,6 +156,10 @@ impl TokenLifecycle {
     }
 
     fn bad_refresh(&mut self) -> TokenStep {
+        if !self.rejected {
+            // A planned refresh: the current token still works.
+            return TokenStep::Wait;
+        }
         self.bad_refreshes = self.bad_refreshes.saturating_add(1);
         if self.bad_refreshes >= MAX_BAD_REFRESHES {
             self.expired = true;
