@@ -22,6 +22,9 @@ pub mod state;
 pub mod store;
 pub mod ui;
 
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+
 use futures::channel::mpsc::{self, UnboundedSender};
 use leptos::prelude::*;
 use ridechat_core::session::Input;
@@ -52,6 +55,8 @@ pub fn start() {
 
 /// Mounts the app on `element` with options given from JavaScript as
 /// `{token, socketUrl?, locale?, apiUrl?, timeScale?, tokenCallback?}`.
+/// The app runs until `unmount()` is called on the returned handle; losing
+/// the handle does not stop it.
 ///
 /// # Errors
 ///
@@ -61,7 +66,7 @@ pub fn start() {
 pub fn mount_from_js(
     element: web_sys::HtmlElement,
     options: JsValue,
-) -> Result<MountedApp, JsError> {
+) -> Result<AppHandle, JsError> {
     let (options, token_callback) = split_token_callback(options)?;
     let mut options: MountOptions = serde_wasm_bindgen::from_value(options).map_err(|error| {
         JsError::new(&format!(
@@ -70,7 +75,7 @@ pub fn mount_from_js(
     })?;
     options.token_callback = token_callback;
     console_error_panic_hook::set_once();
-    Ok(mount(element, options))
+    Ok(AppHandle::keep(mount(element, options)))
 }
 
 /// Takes `tokenCallback` out of a copy of the options, because serde cannot
@@ -96,7 +101,7 @@ fn split_token_callback(options: JsValue) -> Result<(JsValue, Option<TokenCallba
     Ok((copy.into(), Some(TokenCallback(function.clone()))))
 }
 
-/// Mounts the app on `element`. The app runs until the returned handle is
+/// Mounts the app on `element`. The app runs until the returned value is
 /// dropped or [`MountedApp::unmount`] is called.
 pub fn mount(element: web_sys::HtmlElement, options: MountOptions) -> MountedApp {
     let locale = options
@@ -129,17 +134,51 @@ pub fn mount(element: web_sys::HtmlElement, options: MountOptions) -> MountedApp
 
 /// A mounted app. Dropping it, or calling `unmount`, stops the session,
 /// closes the socket and removes the view.
-#[wasm_bindgen]
 pub struct MountedApp {
     inputs: UnboundedSender<Input>,
     view: Option<Box<dyn std::any::Any>>,
     owner: Owner,
 }
 
-#[wasm_bindgen]
 impl MountedApp {
     /// Unmounts the app.
     pub fn unmount(self) {}
+}
+
+thread_local! {
+    /// The apps mounted from JavaScript, by handle id.
+    static MOUNTED: RefCell<BTreeMap<u32, MountedApp>> = const { RefCell::new(BTreeMap::new()) };
+    static NEXT_HANDLE: Cell<u32> = const { Cell::new(1) };
+}
+
+/// The handle JavaScript gets from `mount`. The app itself is kept here, so
+/// the garbage collector freeing an unused handle does not unmount it: an
+/// embedder that ignores the return value still has a working chat.
+#[wasm_bindgen(js_name = MountedApp)]
+pub struct AppHandle {
+    id: u32,
+}
+
+impl AppHandle {
+    fn keep(app: MountedApp) -> AppHandle {
+        let id = NEXT_HANDLE.with(|next| {
+            let id = next.get();
+            next.set(id.wrapping_add(1));
+            id
+        });
+        MOUNTED.with(|apps| apps.borrow_mut().insert(id, app));
+        AppHandle { id }
+    }
+}
+
+#[wasm_bindgen(js_class = MountedApp)]
+impl AppHandle {
+    /// Unmounts the app. Later calls do nothing.
+    pub fn unmount(&self) {
+        // Dropped after the borrow ends, because unmounting runs cleanups.
+        let app = MOUNTED.with(|apps| apps.borrow_mut().remove(&self.id));
+        drop(app);
+    }
 }
 
 impl Drop for MountedApp {

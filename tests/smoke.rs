@@ -68,3 +68,38 @@ async fn arabic_sets_right_to_left() {
     assert_eq!(root.get_attribute("lang").as_deref(), Some("ar"));
     drop(app);
 }
+
+fn js_options() -> wasm_bindgen::JsValue {
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"locale".into(), &"en".into()).unwrap();
+    options.into()
+}
+
+#[wasm_bindgen_test]
+async fn lost_js_handle_keeps_app() {
+    let dropped_host = new_host();
+    let kept_host = new_host();
+    {
+        // Freed at the end of this block, as the garbage collector frees a
+        // handle the page did not keep.
+        let _handle = ridechat::mount_from_js(dropped_host.clone(), js_options()).expect("mounted");
+    }
+    let kept = ridechat::mount_from_js(kept_host.clone(), js_options()).expect("mounted");
+    sleep(Duration::ZERO).await;
+    assert!(
+        dropped_host
+            .query_selector("[data-testid=app]")
+            .unwrap()
+            .is_some(),
+        "the app must stay mounted: {}",
+        dropped_host.inner_html()
+    );
+
+    kept.unmount();
+    assert_eq!(
+        kept_host.child_element_count(),
+        0,
+        "unmount must remove the view"
+    );
+    kept.unmount();
+}

@@ -249,6 +249,15 @@ async fn static_app_with_spa_fallback() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, b"<!doctype html><p>app</p>");
 
+    // A missing file is not answered with the app page.
+    let (status, _, body) = get(&app, "/ridechat_bg.wasm", &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let detail = json_body(&body)["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(detail.contains("/ridechat_bg.wasm"), "{detail}");
+
     let (_, headers, body) = get(&app, "/app.js", &[("accept-encoding", "br")]).await;
     assert_eq!(headers[header::CONTENT_ENCODING], "br");
     assert_eq!(body, b"brotli bytes");

@@ -10,12 +10,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::handler::Handler;
 use axum::http::Method;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, get_service, post};
 use tokio::sync::watch;
+use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::chat::Chat;
@@ -34,7 +36,9 @@ pub struct AppState {
 }
 
 /// Builds the router. With `dist`, unknown non-API GET paths serve files from
-/// it and fall back to its `index.html`, for the single-page app.
+/// it and fall back to its `index.html`, for the single-page app. A missing
+/// path that names a file, such as `/app_bg.wasm`, gets a 404 instead, so a
+/// wrong asset name fails clearly and not as HTML parsed as WebAssembly.
 pub fn router(state: AppState, dist: Option<&Path>) -> Router {
     let max_body = state.chat.limits().max_body_bytes;
     let api = Router::new()
@@ -56,7 +60,7 @@ pub fn router(state: AppState, dist: Option<&Path>) -> Router {
             let files = ServeDir::new(dir)
                 .precompressed_br()
                 .precompressed_gzip()
-                .fallback(index);
+                .fallback(spa_fallback.with_state(index));
             // Only GET and HEAD read files; other methods get a JSON 405.
             api.fallback_service(get_service(files).fallback(method_not_allowed))
         }
@@ -65,6 +69,28 @@ pub fn router(state: AppState, dist: Option<&Path>) -> Router {
 
     app.layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(log_request))
+}
+
+/// Serves `index.html` for an app route, or a 404 for a missing file.
+async fn spa_fallback(State(index): State<ServeFile>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    if names_file(&path) {
+        return ApiError::not_found(format!(
+            "{path} not found in the app directory; check the file name against the built app"
+        ))
+        .into_response();
+    }
+    match index.oneshot(request).await {
+        Ok(response) => response.into_response(),
+        Err(never) => match never {},
+    }
+}
+
+/// Returns true when the last segment of `path` has an extension.
+fn names_file(path: &str) -> bool {
+    let last = path.rsplit('/').next().unwrap_or_default();
+    last.rfind('.')
+        .is_some_and(|dot| dot > 0 && dot + 1 < last.len())
 }
 
 async fn api_not_found(method: Method, uri: axum::http::Uri) -> ApiError {
