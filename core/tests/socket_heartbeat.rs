@@ -199,7 +199,10 @@ fn phoenix_default_timings_hold() {
     assert_eq!(defaults.push_timeout, Duration::from_secs(10));
     assert_eq!(
         defaults.reconnect_after,
-        socket_harness::millis(&[10, 50, 100, 150, 200, 250, 500, 1000, 2000, 5000])
+        socket_harness::millis(&[
+            10, 50, 100, 150, 200, 250, 500, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000,
+            1000, 1000, 1000, 2000, 5000
+        ])
     );
     assert_eq!(
         defaults.rejoin_after,
@@ -244,7 +247,27 @@ fn scaled_settings_multiply_every_duration() {
     let scaled = Settings::default().scaled(0.05);
     assert_eq!(scaled.heartbeat_interval, Duration::from_millis(1_500));
     assert_eq!(scaled.push_timeout, Duration::from_millis(500));
-    assert_eq!(scaled.reconnect_after[9], Duration::from_millis(250));
+    assert_eq!(scaled.reconnect_after[20], Duration::from_millis(250));
     assert_eq!(scaled.rejoin_after[0], Duration::from_millis(50));
     assert_eq!(scaled.jitter, Settings::default().jitter);
+}
+
+#[test]
+fn reconnect_gaps_stay_short_early() {
+    let steps = Settings::default().reconnect_after;
+    let jitter = Settings::default().jitter;
+    // Every wait shortened the most, and not at all.
+    for random_unit in [0.999_999, 0.0] {
+        let mut at = Duration::ZERO;
+        let mut attempt = 0;
+        while at < Duration::from_millis(6_500) {
+            let wait = ridechat_core::backoff::delay(&steps, attempt, jitter, random_unit);
+            assert!(
+                wait <= Duration::from_secs(1),
+                "attempt {attempt} at {at:?} waits {wait:?}, more than 1 s"
+            );
+            at += wait;
+            attempt += 1;
+        }
+    }
 }
