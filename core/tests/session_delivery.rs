@@ -3,10 +3,13 @@
 
 mod session_harness;
 
+use std::time::Duration;
+
 use ridechat_core::chat::ErrorReason;
 use ridechat_core::local::DeliveryStatus;
 use ridechat_core::session::{ConnectionState, Input, Update};
 use ridechat_core::store::StoreError;
+use ridechat_core::wire::Frame;
 use session_harness::{Harness, RIDE, client_ids};
 
 #[test]
@@ -452,4 +455,294 @@ fn failed_batch_write_resends_after_reload() {
         .map(|message| message.status)
         .collect();
     assert_eq!(statuses, vec![DeliveryStatus::Sent; 3]);
+}
+
+/// Returns the client ids of every `msg:new` the server received, in order.
+fn pushed_ids(harness: &Harness) -> Vec<String> {
+    harness
+        .server
+        .received_pushes
+        .iter()
+        .map(|(_, client_id)| client_id.clone())
+        .collect()
+}
+
+/// Returns the client ids that were ever shown as failed.
+fn ever_failed(harness: &Harness) -> Vec<String> {
+    harness
+        .updates
+        .iter()
+        .filter_map(|update| match update {
+            Update::MessageUpserted { message } if message.status.is_failed() => {
+                Some(message.client_id.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn offline_burst_delivered_once_in_order() {
+    let mut harness = Harness::online();
+    harness.cut();
+    let client_ids: Vec<String> = (1..=25).map(|index| format!("c{index}")).collect();
+    let bodies: Vec<String> = (1..=25).map(|index| format!("message {index}")).collect();
+    for (client_id, body) in client_ids.iter().zip(&bodies) {
+        harness.send(body, client_id);
+    }
+
+    // A minute offline is far past the 10 s push timeout, and still no
+    // message may fail or be dropped.
+    harness.advance(60_000);
+    assert!(harness.server.received_pushes.is_empty());
+    assert_eq!(harness.outbox_len(), 25);
+    for client_id in &client_ids {
+        assert_eq!(
+            harness.shown_status(client_id),
+            Some(DeliveryStatus::Sending),
+            "{client_id}"
+        );
+    }
+    assert_eq!(
+        harness.last_connection(),
+        Some((ConnectionState::Offline, 25))
+    );
+
+    harness.link_up = true;
+    harness.input(Input::ReconnectHint);
+    let reconnected_at = harness.now;
+
+    assert_eq!(
+        pushed_ids(&harness),
+        client_ids,
+        "each message is pushed once, in send order"
+    );
+    assert_eq!(harness.server_bodies(RIDE), bodies);
+    assert_eq!(harness.stored_bodies(RIDE), bodies);
+    for client_id in &client_ids {
+        assert_eq!(
+            harness.shown_status(client_id),
+            Some(DeliveryStatus::Sent),
+            "{client_id}"
+        );
+    }
+    assert!(
+        ever_failed(&harness).is_empty(),
+        "{:?}",
+        ever_failed(&harness)
+    );
+    assert_eq!(harness.outbox_len(), 0);
+    assert_eq!(
+        harness.last_connection(),
+        Some((ConnectionState::Online, 0))
+    );
+    // Every push got its reply, so the only timer left is the first
+    // heartbeat of the new socket. A push still waiting for its reply would
+    // need the timer 3 s after it was sent, for its probe.
+    assert_eq!(
+        harness.session.next_deadline(),
+        Some(reconnected_at.plus(Duration::from_secs(30))),
+        "no push may be left waiting for a reply"
+    );
+}
+
+#[test]
+fn stalled_link_keeps_sends_until_recovery() {
+    for stall_millis in [20_000, 90_000, 150_000] {
+        let mut harness = Harness::online();
+
+        // The link stops carrying bytes in both directions, but nothing
+        // closes it, so the browser's WebSocket still looks open.
+        harness.link_up = false;
+        harness.send("first in the stall", "c1");
+        harness.advance(12_999);
+        assert_eq!(
+            harness.last_connection().map(|(state, _)| state),
+            Some(ConnectionState::Online),
+            "stall of {stall_millis} ms: the probe at 3 s has not timed out yet"
+        );
+        harness.advance(1);
+        assert_ne!(
+            harness.last_connection().map(|(state, _)| state),
+            Some(ConnectionState::Online),
+            "stall of {stall_millis} ms: probe at 3 s, dead 10 s later"
+        );
+
+        harness.send("second in the stall", "c2");
+        harness.advance(stall_millis - 13_000);
+        for client_id in ["c1", "c2"] {
+            assert_eq!(
+                harness.shown_status(client_id),
+                Some(DeliveryStatus::Sending),
+                "stall of {stall_millis} ms: {client_id}"
+            );
+        }
+        assert!(harness.server.received_pushes.is_empty());
+
+        // The link carries bytes again. No browser event announces it, so
+        // the reconnect backoff must find it.
+        harness.link_up = true;
+        harness.advance(5_000);
+
+        assert_eq!(
+            harness.server_bodies(RIDE),
+            ["first in the stall", "second in the stall"],
+            "stall of {stall_millis} ms"
+        );
+        assert_eq!(harness.shown_status("c1"), Some(DeliveryStatus::Sent));
+        assert_eq!(harness.shown_status("c2"), Some(DeliveryStatus::Sent));
+        assert!(ever_failed(&harness).is_empty());
+        assert_eq!(harness.outbox_len(), 0);
+    }
+}
+
+#[test]
+fn online_hint_probes_stalled_link() {
+    let mut harness = Harness::online();
+    harness.advance(20_000);
+    harness.link_up = false;
+    harness.send("hello", "c1");
+
+    // The browser fires `online` although the link is dead. The hint only
+    // probes the open socket, and the probe's timeout decides.
+    harness.input(Input::ReconnectHint);
+    harness.advance(9_999);
+    assert_eq!(
+        harness.last_connection().map(|(state, _)| state),
+        Some(ConnectionState::Online)
+    );
+    harness.advance(1);
+    assert_ne!(
+        harness.last_connection().map(|(state, _)| state),
+        Some(ConnectionState::Online),
+        "the unanswered probe must end the link 10 s after the hint"
+    );
+    assert_eq!(harness.shown_status("c1"), Some(DeliveryStatus::Sending));
+
+    harness.link_up = true;
+    harness.advance(5_000);
+    assert_eq!(harness.server_bodies(RIDE), ["hello"]);
+    assert_eq!(harness.shown_status("c1"), Some(DeliveryStatus::Sent));
+}
+
+#[test]
+fn lost_reply_and_user_retry_store_once() {
+    let mut harness = Harness::online();
+    harness.server.lose_replies = true;
+    harness.send("on my way", "c1");
+    assert_eq!(harness.server_bodies(RIDE), ["on my way"]);
+
+    // The link drops before the reply. The user presses retry while the
+    // outcome is unknown, which must neither fail nor copy the message.
+    harness.cut();
+    harness.input(Input::Retry {
+        client_id: "c1".to_owned(),
+    });
+    assert_eq!(harness.shown_status("c1"), Some(DeliveryStatus::Sending));
+    assert_eq!(harness.outbox_len(), 1);
+
+    harness.server.lose_replies = false;
+    harness.restore();
+    harness.input(Input::Retry {
+        client_id: "c1".to_owned(),
+    });
+
+    assert_eq!(
+        pushed_ids(&harness),
+        ["c1"],
+        "the rejoin reply carries the stored copy, which confirms the message"
+    );
+    assert_eq!(
+        harness.server_bodies(RIDE),
+        ["on my way"],
+        "one row on the server"
+    );
+    let stored = harness.stored(RIDE);
+    assert_eq!(client_ids(&stored), ["c1"], "one bubble on this device");
+    assert_eq!(stored[0].seq, Some(1));
+    assert_eq!(stored[0].status, DeliveryStatus::Sent);
+    assert!(
+        ever_failed(&harness).is_empty(),
+        "{:?}",
+        ever_failed(&harness)
+    );
+    assert_eq!(harness.outbox_len(), 0);
+    assert_eq!(
+        harness.errors().len(),
+        2,
+        "each retry of a message that is not failed is rejected: {:?}",
+        harness.errors()
+    );
+}
+
+#[test]
+fn same_text_burst_fails_only_rejected() {
+    let mut harness = Harness::online();
+    harness
+        .server
+        .reject
+        .insert("c2".to_owned(), ErrorReason::Invalid);
+    harness.auto_server = false;
+
+    // Three sends of the same text within one second, from a device clock
+    // three minutes ahead of the server's.
+    let skew_ms = 180_000.0;
+    for client_id in ["c1", "c2", "c3"] {
+        harness.input(Input::SendText {
+            topic: RIDE.to_owned(),
+            body: "I am at the gate".to_owned(),
+            client_id: client_id.to_owned(),
+            created_at_ms: harness.now.0 as f64 + skew_ms,
+        });
+        harness.advance(300);
+    }
+    let pushes = harness.take_sent();
+    assert_eq!(Harness::sent_messages(&pushes), ["c1", "c2", "c3"]);
+
+    // The server replies to all three. The echoes of c1 and c3 arrive before
+    // any reply, so only their client_id can match them to their rows.
+    let answers: Vec<Frame> = pushes
+        .iter()
+        .flat_map(|frame| harness.server.receive(session_harness::USER, frame))
+        .collect();
+    let (echoes, replies): (Vec<Frame>, Vec<Frame>) = answers
+        .into_iter()
+        .partition(|frame| frame.event == "msg:new");
+    assert_eq!(echoes.len(), 2, "c2 is rejected, so it has no echo");
+    for frame in echoes.into_iter().chain(replies) {
+        harness.deliver(frame);
+    }
+
+    let failed = DeliveryStatus::Failed {
+        reason: ErrorReason::Invalid,
+        detail: Some("rejected by the test".to_owned()),
+    };
+    assert_eq!(harness.shown_status("c1"), Some(DeliveryStatus::Sent));
+    assert_eq!(harness.shown_status("c2"), Some(failed));
+    assert_eq!(harness.shown_status("c3"), Some(DeliveryStatus::Sent));
+    let stored = harness.stored(RIDE);
+    assert_eq!(client_ids(&stored), ["c1", "c3", "c2"], "no duplicate rows");
+    assert_eq!(stored[0].seq, Some(1));
+    assert_eq!(stored[1].seq, Some(2));
+    assert_eq!(stored[2].seq, None);
+    assert_eq!(harness.outbox_len(), 0);
+
+    // The failed one can be retried, and goes out with its own client_id.
+    harness.server.reject.clear();
+    harness.auto_server = true;
+    harness.input(Input::Retry {
+        client_id: "c2".to_owned(),
+    });
+
+    assert_eq!(harness.shown_status("c2"), Some(DeliveryStatus::Sent));
+    let stored = harness.stored(RIDE);
+    assert_eq!(client_ids(&stored), ["c1", "c3", "c2"]);
+    let statuses: Vec<DeliveryStatus> = stored.iter().map(|m| m.status.clone()).collect();
+    assert_eq!(statuses, vec![DeliveryStatus::Sent; 3]);
+    let server_ids: Vec<&str> = harness.server.rides[RIDE]
+        .iter()
+        .map(|message| message.client_id.as_str())
+        .collect();
+    assert_eq!(server_ids, ["c1", "c3", "c2"]);
+    assert_eq!(harness.outbox_len(), 0);
 }

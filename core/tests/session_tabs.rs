@@ -211,3 +211,73 @@ fn shared_changes_taken_once() {
     assert_eq!(other.session.take_shared_changes(), vec![RIDE.to_owned()]);
     assert!(other.session.take_shared_changes().is_empty());
 }
+
+#[test]
+fn three_tabs_online_together_push_once() {
+    let store = MemoryStore::new();
+    let mut tabs = [
+        tab(&store, true, 1),
+        tab(&store, false, 2),
+        tab(&store, false, 3),
+    ];
+    for tab in &mut tabs {
+        tab.cut();
+    }
+
+    // Ten messages queue in turn from the three tabs while all are offline,
+    // and every tab is notified of each change.
+    let client_ids: Vec<String> = (1..=10).map(|index| format!("c{index}")).collect();
+    for (index, client_id) in client_ids.iter().enumerate() {
+        let sender = index % tabs.len();
+        tabs[sender].send(&format!("m{}", index + 1), client_id);
+        let topics = tabs[sender].session.take_shared_changes();
+        for (other, tab) in tabs.iter_mut().enumerate() {
+            if other == sender {
+                continue;
+            }
+            for topic in &topics {
+                tab.input(Input::PeerTabChanged {
+                    topic: topic.clone(),
+                });
+            }
+        }
+    }
+    assert_eq!(tabs[0].outbox_len(), 10);
+
+    // All three come back online at once. The tabs without the role
+    // reconnect first, so they had every chance to push.
+    tabs[2].restore();
+    tabs[1].restore();
+    tabs[0].restore();
+
+    assert_eq!(
+        pushed_ids(&tabs[0]),
+        client_ids,
+        "the flusher pushes each once"
+    );
+    assert!(
+        pushed_ids(&tabs[1]).is_empty(),
+        "a tab without the role pushed"
+    );
+    assert!(
+        pushed_ids(&tabs[2]).is_empty(),
+        "a tab without the role pushed"
+    );
+    assert_eq!(tabs[0].outbox_len(), 0);
+
+    let confirmed = tabs[0].session.take_shared_changes();
+    assert_eq!(confirmed, vec![RIDE.to_owned()]);
+    for tab in &mut tabs[1..] {
+        tab.input(Input::PeerTabChanged {
+            topic: RIDE.to_owned(),
+        });
+        for client_id in &client_ids {
+            assert_eq!(
+                shown(tab, client_id),
+                Some(DeliveryStatus::Sent),
+                "{client_id}"
+            );
+        }
+        assert!(pushed_ids(tab).is_empty());
+    }
+}

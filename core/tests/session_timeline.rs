@@ -4,8 +4,9 @@
 mod session_harness;
 
 use ridechat_core::local::DeliveryStatus;
-use ridechat_core::session::Update;
-use ridechat_core::store::MemoryStore;
+use ridechat_core::session::{ConnectionState, Input, Update};
+use ridechat_core::store::{MemoryStore, StoreError};
+use ridechat_core::time::Instant;
 use session_harness::{Harness, ModelServer, RIDE, USER, client_ids};
 
 fn upserted_client_ids(updates: &[Update]) -> Vec<String> {
@@ -225,4 +226,242 @@ fn inbox_lists_conversations() {
         });
     assert_eq!(listed, Some(vec![RIDE.to_owned(), "ride:2".to_owned()]));
     assert_eq!(harness.stored_bodies("ride:2"), vec!["hi"]);
+}
+
+/// Starts an online tab of a user with ten rides, all joined.
+fn ten_joined_rides() -> (Harness, Vec<String>) {
+    let mut server = ModelServer::new();
+    server.rides.clear();
+    let topics: Vec<String> = (1..=10).map(|ride| format!("ride:{ride}")).collect();
+    for topic in &topics {
+        server.rides.insert(topic.clone(), Vec::new());
+    }
+    let mut harness = Harness::with_store(MemoryStore::new(), server, 1);
+    harness.start();
+    assert_eq!(
+        harness.server.join_requests.len(),
+        topics.len(),
+        "every ride joins once at start"
+    );
+    (harness, topics)
+}
+
+/// Posts one message from the peer in every ride and delivers each
+/// broadcast, which is lost while the link is down.
+fn peer_writes_everywhere(harness: &mut Harness, topics: &[String], round: u32) {
+    for (index, topic) in topics.iter().enumerate() {
+        let client_id = format!("p{round}r{index}");
+        let body = format!("round {round} in {topic}");
+        if let Some(broadcast) = harness.server.post_from_peer(topic, &client_id, &body) {
+            harness.deliver(broadcast);
+        }
+    }
+}
+
+/// Runs `rounds` of 30 s in a hidden tab. The peer writes in every ride each
+/// round, and the timer fires only at each full minute, long after the
+/// heartbeat was due.
+fn hidden_rounds(harness: &mut Harness, topics: &[String], rounds: std::ops::RangeInclusive<u32>) {
+    for round in rounds {
+        if round % 2 == 0 {
+            harness.late_timer(30_000);
+        } else {
+            harness.now = Instant(harness.now.0 + 30_000);
+        }
+        peer_writes_everywhere(harness, topics, round);
+    }
+}
+
+/// Returns the connection states shown since the updates were last cleared.
+fn shown_states(harness: &Harness) -> Vec<ConnectionState> {
+    harness
+        .updates
+        .iter()
+        .filter_map(|update| match update {
+            Update::Connection { state, .. } => Some(*state),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Returns how many times `topic` was joined, rejoins included.
+fn joins_of(harness: &Harness, topic: &str) -> usize {
+    harness
+        .server
+        .join_requests
+        .iter()
+        .filter(|(joined, _)| joined == topic)
+        .count()
+}
+
+#[test]
+fn throttled_timers_keep_link_joined() {
+    let (mut harness, topics) = ten_joined_rides();
+    harness.input(Input::PageVisible { visible: false });
+    harness.updates.clear();
+
+    // Fifteen minutes hidden.
+    hidden_rounds(&mut harness, &topics, 1..=30);
+
+    let states = shown_states(&harness);
+    assert!(
+        states.iter().all(|state| *state == ConnectionState::Online),
+        "the link must stay up: {states:?}"
+    );
+    for topic in &topics {
+        assert_eq!(joins_of(&harness, topic), 1, "{topic} was rejoined");
+    }
+    assert!(
+        harness.server.history_requests.is_empty(),
+        "no broadcast was missed, so no gap needs history"
+    );
+    for topic in &topics {
+        let seqs: Vec<u64> = harness
+            .stored(topic)
+            .iter()
+            .filter_map(|message| message.seq)
+            .collect();
+        assert_eq!(seqs, (1..=30).collect::<Vec<u64>>(), "{topic}");
+    }
+    assert!(harness.errors().is_empty(), "{:?}", harness.errors());
+}
+
+#[test]
+fn throttled_dead_link_rejoins_from_last_seq() {
+    let (mut harness, topics) = ten_joined_rides();
+    harness.input(Input::PageVisible { visible: false });
+
+    // Five hidden minutes on a working link.
+    hidden_rounds(&mut harness, &topics, 1..=10);
+    for topic in &topics {
+        assert_eq!(harness.stored(topic).len(), 10, "{topic}");
+    }
+
+    // The link stops carrying bytes for five minutes without a close, while
+    // the peer goes on writing. Then it carries them again for five more.
+    harness.link_up = false;
+    hidden_rounds(&mut harness, &topics, 11..=20);
+    harness.link_up = true;
+    hidden_rounds(&mut harness, &topics, 21..=30);
+
+    for topic in &topics {
+        assert_eq!(
+            joins_of(&harness, topic),
+            2,
+            "{topic}: one rejoin after the dead link"
+        );
+        let rejoin = harness
+            .server
+            .join_requests
+            .iter()
+            .rev()
+            .find(|(joined, _)| joined == topic);
+        assert_eq!(
+            rejoin,
+            Some(&(topic.clone(), 10)),
+            "{topic} rejoins from the last seq stored before the stall"
+        );
+    }
+    for topic in &topics {
+        let seqs: Vec<u64> = harness
+            .stored(topic)
+            .iter()
+            .filter_map(|message| message.seq)
+            .collect();
+        assert_eq!(seqs, (1..=30).collect::<Vec<u64>>(), "{topic}");
+        assert_eq!(
+            harness.stored_bodies(topic),
+            harness.server_bodies(topic),
+            "{topic}"
+        );
+    }
+    assert_eq!(
+        harness.last_connection(),
+        Some((ConnectionState::Online, 0))
+    );
+}
+
+#[test]
+fn idle_close_reconnects_and_fills_gap() {
+    let mut harness = Harness::online();
+    for (client_id, body) in [("p1", "one"), ("p2", "two")] {
+        let broadcast = harness
+            .server
+            .post_from_peer(RIDE, client_id, body)
+            .expect("the tab joined the ride");
+        harness.deliver(broadcast);
+    }
+
+    // During ten idle minutes, the heartbeats alone keep the link up.
+    harness.advance(600_000);
+    assert_eq!(
+        harness.server.join_requests.len(),
+        1,
+        "no reconnect while idle"
+    );
+    harness.updates.clear();
+
+    // A proxy closes the socket with 1006. The peer's message just before
+    // is lost with the socket, and one more is written before the reconnect.
+    let _lost_broadcast = harness.server.post_from_peer(RIDE, "p3", "three");
+    harness.cut();
+    harness.server.post_from_peer(RIDE, "p4", "four");
+
+    // The proxy accepts the next connect, and no browser event hints at it.
+    harness.link_up = true;
+    harness.advance(10);
+
+    assert_eq!(
+        harness.server.join_requests.last(),
+        Some(&(RIDE.to_owned(), 2)),
+        "the rejoin asks for what follows the last stored seq"
+    );
+    assert_eq!(stored_seqs(&harness), vec![1, 2, 3, 4]);
+    assert_eq!(
+        harness.stored_bodies(RIDE),
+        vec!["one", "two", "three", "four"]
+    );
+    let states = shown_states(&harness);
+    assert!(
+        !states.contains(&ConnectionState::Offline),
+        "the first reconnect succeeds, so the banner never shows offline: {states:?}"
+    );
+    assert_eq!(
+        harness.last_connection(),
+        Some((ConnectionState::Online, 0))
+    );
+    assert!(harness.errors().is_empty(), "{:?}", harness.errors());
+}
+
+#[test]
+fn full_store_still_shows_incoming_message() {
+    let mut harness = Harness::online();
+    harness
+        .store
+        .set_write_error(Some(StoreError::QuotaExceeded));
+    let broadcast = harness
+        .server
+        .post_from_peer(RIDE, "p1", "are you close?")
+        .expect("the tab joined the ride");
+    harness.deliver(broadcast);
+
+    assert_eq!(
+        upserted_client_ids(&harness.updates),
+        vec!["p1"],
+        "the message is shown from memory"
+    );
+    let errors = harness.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("quota"), "{}", errors[0]);
+    assert!(harness.stored(RIDE).is_empty());
+    assert!(
+        harness.server.receipts.is_empty(),
+        "a message only in memory is not reported as delivered"
+    );
+
+    // Once space is free again, the next start fetches what was not stored.
+    harness.store.set_write_error(None);
+    harness.reload();
+    assert_eq!(harness.stored_bodies(RIDE), vec!["are you close?"]);
+    assert_eq!(harness.server.receipts, vec![(RIDE.to_owned(), 1)]);
 }

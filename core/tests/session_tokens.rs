@@ -152,3 +152,48 @@ fn failed_planned_refresh_keeps_the_current_token() {
     assert_eq!(tokens.on(TokenEvent::RefreshFailed), TokenStep::Refresh);
     assert_eq!(tokens.on(TokenEvent::RefreshFailed), TokenStep::Expire);
 }
+
+#[test]
+fn outage_then_rejected_token_refreshes_once() {
+    let mut tokens = TokenLifecycle::new();
+
+    // The planned refresh falls in the outage and fails. The current token
+    // stays, because the server never rejected it.
+    assert_eq!(tokens.on(TokenEvent::RefreshDue), TokenStep::Refresh);
+    assert_eq!(tokens.on(TokenEvent::RefreshFailed), TokenStep::Wait);
+
+    // During two minutes of failed connects, each session check finds the
+    // API unreachable, which means a network problem and not a bad token.
+    let mut checks = 0;
+    for _ in 0..24 {
+        match tokens.on(TokenEvent::ConnectFailed) {
+            TokenStep::CheckSession => {
+                checks += 1;
+                assert_eq!(tokens.on(TokenEvent::SessionUnreachable), TokenStep::Wait);
+            }
+            step => assert_eq!(step, TokenStep::Wait),
+        }
+    }
+    assert_eq!(checks, 12, "one check per two failed connects");
+    assert!(!tokens.is_refreshing());
+    assert!(!tokens.is_expired(), "an outage must not end the session");
+
+    // The network is back, but the token expired meanwhile. The server
+    // rejects it, and exactly one refresh is requested.
+    assert_eq!(tokens.on(TokenEvent::ConnectFailed), TokenStep::Wait);
+    assert_eq!(
+        tokens.on(TokenEvent::ConnectFailed),
+        TokenStep::CheckSession
+    );
+    assert_eq!(tokens.on(TokenEvent::SessionRejected), TokenStep::Refresh);
+    for _ in 0..4 {
+        assert_eq!(tokens.on(TokenEvent::ConnectFailed), TokenStep::Wait);
+    }
+    assert_eq!(tokens.on(TokenEvent::RefreshDue), TokenStep::Wait);
+    assert_eq!(
+        tokens.on(refreshed(70_000.0, 10_000.0)),
+        TokenStep::UseToken
+    );
+    assert_eq!(tokens.on(TokenEvent::Connected), TokenStep::Wait);
+    assert!(!tokens.is_expired());
+}

@@ -271,3 +271,26 @@ fn reconnect_gaps_stay_short_early() {
         }
     }
 }
+
+#[test]
+fn idle_link_heartbeats_every_interval() {
+    let mut harness = Harness::joined();
+    let joined_at = harness.now;
+
+    // Ten idle minutes, checked every second. A proxy that closes a socket
+    // after 60 s without traffic must never see it that quiet.
+    let mut sent_after = Vec::new();
+    for _ in 0..600 {
+        harness.advance(1_000);
+        if harness.sent_events(events::HEARTBEAT).len() > sent_after.len() {
+            sent_after.push(harness.now.0 - joined_at.0);
+            harness.reply_to_heartbeat();
+        }
+    }
+
+    let expected: Vec<u64> = (1..=20).map(|beat| beat * 30_000).collect();
+    assert_eq!(sent_after, expected, "one heartbeat every 30 s");
+    assert!(harness.disconnects().is_empty());
+    assert!(harness.connects().is_empty());
+    assert_eq!(harness.socket.state(), SocketState::Open);
+}

@@ -433,6 +433,21 @@ impl Harness {
         self.now = target;
     }
 
+    /// Moves the clock forward by `millis` without firing the timer, then
+    /// fires it once if its deadline has passed, as in a hidden tab whose
+    /// timers Chromium throttles to about one a minute. Frames still arrive
+    /// at once through [`Harness::deliver`].
+    pub fn late_timer(&mut self, millis: u64) {
+        self.now = Instant(self.now.0 + millis);
+        let due = self
+            .session
+            .next_deadline()
+            .is_some_and(|deadline| deadline <= self.now);
+        if due {
+            self.input(Input::Timer);
+        }
+    }
+
     /// Delivers a frame from the server to the tab, if the link is up.
     pub fn deliver(&mut self, frame: Frame) {
         self.inbound.push_back(frame);
