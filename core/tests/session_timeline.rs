@@ -465,3 +465,63 @@ fn full_store_still_shows_incoming_message() {
     assert_eq!(harness.stored_bodies(RIDE), vec!["are you close?"]);
     assert_eq!(harness.server.receipts, vec![(RIDE.to_owned(), 1)]);
 }
+
+#[test]
+fn unsaved_message_saved_with_next() {
+    let mut harness = Harness::online();
+    harness
+        .store
+        .set_write_error(Some(StoreError::QuotaExceeded));
+    let first = harness
+        .server
+        .post_from_peer(RIDE, "p1", "are you close?")
+        .expect("the tab joined the ride");
+    harness.deliver(first);
+    harness.store.set_write_error(None);
+
+    let second = harness
+        .server
+        .post_from_peer(RIDE, "p2", "I am at the gate")
+        .expect("the tab joined the ride");
+    harness.deliver(second);
+
+    assert_eq!(
+        harness.stored_bodies(RIDE),
+        vec!["are you close?", "I am at the gate"],
+        "the unsaved message is saved with the next one"
+    );
+    assert_eq!(harness.server.receipts, vec![(RIDE.to_owned(), 2)]);
+}
+
+#[test]
+fn unsaved_message_holds_back_receipt() {
+    let mut harness = Harness::online();
+    harness
+        .store
+        .set_write_error(Some(StoreError::QuotaExceeded));
+    let first = harness
+        .server
+        .post_from_peer(RIDE, "p1", "are you close?")
+        .expect("the tab joined the ride");
+    harness.deliver(first);
+    let second = harness
+        .server
+        .post_from_peer(RIDE, "p2", "I am at the gate")
+        .expect("the tab joined the ride");
+    harness.deliver(second);
+
+    assert!(harness.stored(RIDE).is_empty());
+    assert!(
+        harness.server.receipts.is_empty(),
+        "no delivered receipt while nothing is stored"
+    );
+
+    // A reload with a working store fetches both again and stores them.
+    harness.store.set_write_error(None);
+    harness.reload();
+    assert_eq!(
+        harness.stored_bodies(RIDE),
+        vec!["are you close?", "I am at the gate"]
+    );
+    assert_eq!(harness.server.receipts, vec![(RIDE.to_owned(), 2)]);
+}

@@ -30,7 +30,7 @@ mod writes;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use crate::backoff::SplitMix64;
-use crate::chat::{Conversation, Topic};
+use crate::chat::{Conversation, Message, Topic};
 use crate::local::LocalMessage;
 use crate::outbox::Outbox;
 use crate::room::RoomTimeline;
@@ -150,6 +150,20 @@ pub enum Update {
     },
 }
 
+impl Room {
+    /// Returns the highest seq up to which every message is stored on this
+    /// device: the timeline's cursor, held below the first unsaved message.
+    /// Receipts and the `last_seq` of a rejoin use it, because "delivered"
+    /// means stored here.
+    fn stored_cursor(&self) -> u64 {
+        let cursor = self.timeline.last_seq();
+        match self.unsaved.iter().map(|message| message.seq).min() {
+            Some(first) => cursor.min(first.saturating_sub(1)),
+            None => cursor,
+        }
+    }
+}
+
 /// The connection as the UI shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConnectionState {
@@ -170,6 +184,9 @@ struct Room {
     messages: BTreeMap<String, LocalMessage>,
     /// The highest `delivered_seq` pushed in a receipt since the last join.
     delivered_pushed: u64,
+    /// Messages the timeline accepted but the store failed to save. They are
+    /// shown from memory and saved again with the next incoming messages.
+    unsaved: Vec<Message>,
     /// The peer bubbles read on this device and the `read_seq` watermark.
     read: reading::ReadTracker,
 }

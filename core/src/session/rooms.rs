@@ -37,6 +37,7 @@ impl<S: Store> ChatSession<S> {
                 .map(|message| (message.client_id.clone(), message.clone()))
                 .collect(),
             delivered_pushed: 0,
+            unsaved: Vec::new(),
             read: Default::default(),
         };
         self.rooms.insert(topic.to_owned(), room);
@@ -178,7 +179,12 @@ impl<S: Store> ChatSession<S> {
 
     /// Stores messages that the timeline found new, merges them into the
     /// room (an echo of one's own message also confirms its outbox entry),
-    /// and moves the join params to the new `last_seq`.
+    /// and moves the join params to the new `last_seq`. Messages that failed
+    /// to save before are saved again with them.
+    ///
+    /// NOTE: unsaved messages are tried again only when more messages arrive
+    /// or after a reload. In a quiet room they stay in memory until then,
+    /// even after the store recovered.
     pub(super) async fn apply_incoming(
         &mut self,
         now: Instant,
@@ -188,11 +194,21 @@ impl<S: Store> ChatSession<S> {
         if messages.is_empty() {
             return;
         }
-        let saved = self.store_now().await.save_messages(topic, &messages).await;
+        let mut to_save = self
+            .rooms
+            .get_mut(topic)
+            .map(|room| std::mem::take(&mut room.unsaved))
+            .unwrap_or_default();
+        to_save.extend(messages.iter().cloned());
+        let saved = self.store_now().await.save_messages(topic, &to_save).await;
         if let Err(error) = &saved {
             self.report(format!(
-                "Could not store received messages of {topic}: {error}"
+                "Could not store received messages of {topic}: {error}. \
+                 They stay on screen and are saved with the next ones."
             ));
+            if let Some(room) = self.rooms.get_mut(topic) {
+                room.unsaved = to_save;
+            }
         }
 
         for message in &messages {
@@ -205,22 +221,20 @@ impl<S: Store> ChatSession<S> {
             }
         }
         self.update_join_params(topic);
-        if saved.is_ok() {
-            self.push_delivered(now, topic);
-        }
+        self.push_delivered(now, topic);
         // One's own messages count as read, so they can move the watermark.
         self.advance_read(now, topic);
     }
 
-    /// Pushes `receipt {delivered_seq}` when the cursor passed the last
-    /// watermark pushed, because "delivered" means stored on this device.
-    /// The cursor is used and not the highest seq, so a message in a gap is
-    /// never reported before it is stored.
+    /// Pushes `receipt {delivered_seq}` when the stored cursor passed the
+    /// last watermark pushed, because "delivered" means stored on this
+    /// device. The cursor is used and not the highest seq, so a message in a
+    /// gap, or one the store failed to save, is never reported.
     fn push_delivered(&mut self, now: Instant, topic: &str) {
         let Some(room) = self.rooms.get_mut(topic) else {
             return;
         };
-        let cursor = room.timeline.last_seq();
+        let cursor = room.stored_cursor();
         if cursor <= room.delivered_pushed || !room.timeline.is_joined() {
             return;
         }
@@ -258,7 +272,7 @@ impl<S: Store> ChatSession<S> {
     /// Sends the timeline's cursor as `last_seq` on the next rejoin.
     pub(super) fn update_join_params(&mut self, topic: &str) {
         if let Some(room) = self.rooms.get(topic) {
-            let last_seq = room.timeline.last_seq();
+            let last_seq = room.stored_cursor();
             self.socket
                 .set_join_params(topic, json!({ "last_seq": last_seq }));
         }

@@ -156,7 +156,7 @@ impl<S: Store> ChatSession<S> {
             return;
         };
         if closed {
-            let last_seq = room.timeline.last_seq();
+            let last_seq = room.stored_cursor();
             self.socket
                 .join(now, topic, serde_json::json!({ "last_seq": last_seq }));
         }
