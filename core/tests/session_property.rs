@@ -1,6 +1,7 @@
 //! Property test of the delivery guarantee: random sequences of sends, peer
-//! messages, link cuts, lost replies, rate limits, waits and page reloads,
-//! against the model server that stores by `(sender, client_id)`.
+//! messages, link cuts, lost replies, rate limits, waits, page reloads and
+//! bursts of server frames handled in one call, against the model server
+//! that stores by `(sender, client_id)`.
 //!
 //! Once the network heals and the timers have run, every message the user
 //! sent must be stored by the server exactly once, in send order per room,
@@ -27,6 +28,7 @@ enum Operation {
     RateLimited(bool),
     Advance { millis: u64 },
     Reload,
+    Batched(bool),
 }
 
 fn operation() -> impl Strategy<Value = Operation> {
@@ -39,6 +41,7 @@ fn operation() -> impl Strategy<Value = Operation> {
         1 => any::<bool>().prop_map(Operation::RateLimited),
         2 => (0u64..40_000).prop_map(|millis| Operation::Advance { millis }),
         1 => Just(Operation::Reload),
+        1 => any::<bool>().prop_map(Operation::Batched),
     ]
 }
 
@@ -76,6 +79,7 @@ fn run(operations: &[Operation]) -> (Harness, BTreeMap<&'static str, Vec<String>
             Operation::RateLimited(limited) => harness.server.rate_limited = *limited,
             Operation::Advance { millis } => harness.advance(*millis),
             Operation::Reload => harness.reload(),
+            Operation::Batched(batched) => harness.batch_inbound = *batched,
         }
     }
 

@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use proptest::test_runner::TestRunner;
+use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 use ridechat_core::socket::{Action, ChannelState, Settings, Socket, SocketEvent, SocketState};
 use ridechat_core::time::Instant;
 use ridechat_core::wire::{self, Frame, events};
@@ -382,7 +382,10 @@ fn run_case(seed: u64, ops: &[Op], coverage: &RefCell<Coverage>) -> Result<(), T
 #[test]
 fn random_operations_keep_invariants() {
     let coverage = RefCell::new(Coverage::default());
-    let mut runner = TestRunner::new(ProptestConfig::with_cases(300));
+    // A fixed random stream: the coverage checks below count what 300 cases
+    // exercised, and a fresh stream fell under them in one of 33 runs here.
+    let rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
+    let mut runner = TestRunner::new_with_rng(ProptestConfig::with_cases(300), rng);
     let strategy = (any::<u64>(), proptest::collection::vec(arb_op(), 1..80));
 
     let result = runner.run(&strategy, |(seed, ops)| run_case(seed, &ops, &coverage));

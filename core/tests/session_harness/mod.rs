@@ -314,6 +314,9 @@ pub struct Harness {
     /// When false, the harness does not answer the session's frames: tests
     /// read them with [`Harness::take_sent`] and answer by hand.
     pub auto_server: bool,
+    /// When true, every frame waiting for the tab goes into one
+    /// `handle_all` call, as when frames queue up while the session is busy.
+    pub batch_inbound: bool,
     generation: u64,
     socket_open: bool,
     pending_connect: Option<u64>,
@@ -351,6 +354,7 @@ impl Harness {
             now: Instant(1_000),
             link_up: true,
             auto_server: true,
+            batch_inbound: false,
             generation: 0,
             socket_open: false,
             pending_connect: None,
@@ -489,15 +493,21 @@ impl Harness {
                 progressed = true;
                 self.finish_connect(generation);
             }
-            if let Some(frame) = self.inbound.pop_front() {
+            let take = if self.batch_inbound {
+                self.inbound.len()
+            } else {
+                self.inbound.len().min(1)
+            };
+            let frames: Vec<Frame> = self.inbound.drain(..take).collect();
+            if !frames.is_empty() {
                 progressed = true;
                 if self.link_up && self.socket_open {
                     let generation = self.generation;
-                    let text = wire::encode_text(&frame);
-                    block_on(
-                        self.session
-                            .handle(self.now, Input::SocketText { generation, text }),
-                    );
+                    let inputs = frames.iter().map(|frame| Input::SocketText {
+                        generation,
+                        text: wire::encode_text(frame),
+                    });
+                    block_on(self.session.handle_all(self.now, inputs));
                 }
             }
             if !progressed {
