@@ -13,6 +13,8 @@ use thirtyfour::WindowHandle;
 const RIDE_1: &str = "ride:1";
 const MESSAGES: usize = 10;
 const TABS: usize = 3;
+/// How many times slower a slowed-down tab runs its scripts.
+const CPU_SLOWDOWN: u32 = 6;
 
 /// Returns the app URL of the current tab, with the token and socket URL
 /// that it keeps in `sessionStorage`, for another tab of the same user.
@@ -192,6 +194,31 @@ async fn three_tabs_send_queue_once_in_order() -> Result<()> {
     let harness = ridechat_e2e::Harness::start().await?;
     let rider = harness.open_page("r1").await?;
     let tabs = queue_in_tabs(&rider).await?;
+
+    let driver = check_delivered(&harness, &rider, &tabs).await?;
+    harness.finish(vec![rider, driver]).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slowed_tabs_send_queue_once() -> Result<()> {
+    let harness = ridechat_e2e::Harness::start().await?;
+    let rider = harness.open_page("r1").await?;
+    let tabs = queue_in_tabs(&rider).await?;
+
+    // A phone restoring its tabs: every tab runs its scripts six times
+    // slower while all of them come back online together.
+    for tab in &tabs {
+        switch(&rider, tab).await?;
+        rider
+            .driver()?
+            .cdp()
+            .send_raw(
+                "Emulation.setCPUThrottlingRate",
+                serde_json::json!({ "rate": CPU_SLOWDOWN }),
+            )
+            .await
+            .map_err(HarnessError::webdriver("slowing down a tab's CPU"))?;
+    }
 
     let driver = check_delivered(&harness, &rider, &tabs).await?;
     harness.finish(vec![rider, driver]).await
