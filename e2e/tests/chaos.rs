@@ -12,10 +12,9 @@
 //! Messages go in through the composer, by a script that fills the textarea
 //! and presses send: the app's real send path, without typing each key.
 //!
-//! The server's rate limit (a burst of 20, then 15 a second) still rejects
-//! part of some bursts as `rate_limited`. A failure whose seqs leave send order
-//! while the server log shows `RateLimited` points at the resend after that
-//! reply: two runs without the limit passed.
+//! The server's rate limit (a burst of 20, then 15 a second) rejects part of
+//! some bursts as `rate_limited`, so the run also covers the resend from the
+//! rejected message on, which must keep send order.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
