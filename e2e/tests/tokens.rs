@@ -115,6 +115,16 @@ fn encode_fragment_value(value: &str) -> String {
     encoded
 }
 
+/// Where the page under test is loaded from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PageOrigin {
+    /// The server's own origin, as the standalone app is.
+    Server,
+    /// The fault proxy's origin: another origin than the server's, as a
+    /// partner portal is. The page finds the server in its `api` value.
+    Proxy,
+}
+
 /// A server, a fault proxy and one browser with `page` open as r1, holding
 /// a token that expires after `ttl` seconds.
 struct TokenWorld {
@@ -128,7 +138,12 @@ struct TokenWorld {
 
 impl TokenWorld {
     /// Starts everything and waits until the app on `page` is online.
-    async fn start(config: &server::ServerConfig, page: &str, ttl: u64) -> Result<Self> {
+    async fn start(
+        config: &server::ServerConfig,
+        origin: PageOrigin,
+        page: &str,
+        ttl: u64,
+    ) -> Result<Self> {
         let server = ServerProcess::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
         let proxy = FaultProxy::start(server.addr()).await?;
         let chromedriver = ChromeDriver::start().await?;
@@ -136,11 +151,15 @@ impl TokenWorld {
 
         let token = mint_short_token(config, "r1", ttl).await?;
         let minted = Instant::now();
+        let host = match origin {
+            PageOrigin::Server => server.addr(),
+            PageOrigin::Proxy => proxy.addr(),
+        };
         let url = format!(
-            "http://{}/{page}#token={}&socket=ws://{}/socket",
-            server.addr(),
+            "http://{host}/{page}#token={}&socket=ws://{}/socket&api=http://{}",
             encode_fragment_value(&token),
-            proxy.addr()
+            proxy.addr(),
+            server.addr()
         );
         let driver = browser.driver()?;
         driver
@@ -173,7 +192,7 @@ async fn reconnect_after_expiry_uses_refreshed_token() -> Result<()> {
     let data_dir = TempDir::with_prefix("ridechat-e2e-tokens-")
         .map_err(HarnessError::io("creating the server's data directory"))?;
     let config = server::config_from_env(data_dir.path())?;
-    let world = TokenWorld::start(&config, "", FIRST_TOKEN_TTL).await?;
+    let world = TokenWorld::start(&config, PageOrigin::Server, "", FIRST_TOKEN_TTL).await?;
     let (driver, proxy, token, minted) = (
         world.browser.driver()?,
         &world.proxy,
@@ -208,22 +227,25 @@ async fn reconnect_after_expiry_uses_refreshed_token() -> Result<()> {
 const EMBED_TOKEN_TTL: u64 = 3;
 
 /// A partner page that mounts the app with a `tokenCallback` that always
-/// fails, as when the portal's own session ended. `MODULE`, `WASM` and
-/// `STYLE` are replaced with the hashed file names of the built app.
+/// fails, as when the portal's own session ended. It loads the app and calls
+/// the API on the origin in its `api` fragment value, as a portal on another
+/// site does. `MODULE`, `WASM` and `STYLE` are replaced with the hashed file
+/// names of the built app.
 const EMBED_PAGE: &str = r#"<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><link rel="stylesheet" href="STYLE"></head>
+<head><meta charset="utf-8"><link rel="stylesheet" href="/STYLE"></head>
 <body>
 <div id="chat" style="height: 100vh"></div>
 <script type="module">
-import init, { mount } from "./MODULE";
-await init({ module_or_path: "./WASM" });
 const fragment = new URLSearchParams(location.hash.slice(1));
+const api = fragment.get("api");
+const { default: init, mount } = await import(`${api}/MODULE`);
+await init({ module_or_path: `${api}/WASM` });
 window.ridechatCallbackCalls = 0;
 mount(document.getElementById("chat"), {
   token: fragment.get("token"),
   socketUrl: fragment.get("socket"),
-  apiUrl: location.origin,
+  apiUrl: api,
   timeScale: 0.1,
   tokenCallback: () => {
     window.ridechatCallbackCalls += 1;
@@ -280,7 +302,11 @@ async fn failing_token_callback_ends_in_expired_state() -> Result<()> {
     let app_dir = data_dir.path().join("app");
     embedding_dist(&config.dist, &app_dir)?;
     config.dist = app_dir;
-    let world = TokenWorld::start(&config, "embed.html", EMBED_TOKEN_TTL).await?;
+    // The page is on the proxy's origin, so the app's files and API calls
+    // need the server's CORS headers.
+    config.serve_args = vec!["--allow-origin".to_owned(), "*".to_owned()];
+    let world =
+        TokenWorld::start(&config, PageOrigin::Proxy, "embed.html", EMBED_TOKEN_TTL).await?;
     let (driver, proxy, minted) = (world.browser.driver()?, &world.proxy, world.minted);
     open_ride(driver, "ride:1").await?;
 

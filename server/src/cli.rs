@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use time::OffsetDateTime;
 use tracing_subscriber::EnvFilter;
 
+use crate::http::cors::AllowedOrigins;
 use crate::serve::{self, ServeOptions};
 use crate::settings::Limits;
 use crate::token::{TokenSigner, default_secret_path};
@@ -66,6 +67,11 @@ pub struct ServeArgs {
     /// Seed the demo users and rides and serve the `/demo` page to loopback clients.
     #[arg(long)]
     pub demo: bool,
+    /// Origin of a page on another site that may call the API and load the
+    /// app, such as https://portal.example; repeat for more, or give '*' for
+    /// any. Without it only pages served by this server can.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -174,6 +180,7 @@ fn run_serve(args: ServeArgs) -> Result<(), String> {
         dist: args.dist,
         demo: args.demo,
         limits: Limits::from(&args.limits),
+        allow_origins: AllowedOrigins::parse(&args.allow_origins)?,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

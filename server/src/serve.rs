@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 
 use crate::chat::Chat;
 use crate::demo;
+use crate::http::cors::AllowedOrigins;
 use crate::http::{self, AppState};
 use crate::settings::Limits;
 use crate::store::{Store, StoreError};
@@ -24,6 +25,8 @@ pub struct ServeOptions {
     pub dist: Option<PathBuf>,
     pub demo: bool,
     pub limits: Limits,
+    /// Origins whose pages may call the API and load the app.
+    pub allow_origins: AllowedOrigins,
 }
 
 /// Failure to start the server, or an error that stopped it.
@@ -115,7 +118,7 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, ServeError> {
         demo: options.demo,
         shutdown: shutdown_rx.clone(),
     };
-    let app = http::router(state, options.dist.as_deref())
+    let app = http::router(state, options.dist.as_deref(), &options.allow_origins)
         .into_make_service_with_connect_info::<SocketAddr>();
 
     tracing::info!(

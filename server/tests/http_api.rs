@@ -17,12 +17,22 @@ use tower::ServiceExt;
 
 use common::{TestServer, http_request};
 use ridechat_server::chat::Chat;
+use ridechat_server::http::cors::AllowedOrigins;
 use ridechat_server::http::{AppState, router};
 use ridechat_server::settings::Limits;
 use ridechat_server::store::Store;
 use ridechat_server::token::TokenSigner;
 
 fn app(demo: bool, dist: Option<&Path>, client: SocketAddr) -> (Router, Arc<TokenSigner>) {
+    app_for_origins(demo, dist, client, &AllowedOrigins::None)
+}
+
+fn app_for_origins(
+    demo: bool,
+    dist: Option<&Path>,
+    client: SocketAddr,
+    origins: &AllowedOrigins,
+) -> (Router, Arc<TokenSigner>) {
     let store = Store::open_in_memory().expect("store");
     ridechat_server::demo::seed(&store).expect("seed");
     let signer = Arc::new(TokenSigner::from_key(vec![3u8; 32]));
@@ -33,7 +43,10 @@ fn app(demo: bool, dist: Option<&Path>, client: SocketAddr) -> (Router, Arc<Toke
         demo,
         shutdown,
     };
-    (router(state, dist).layer(MockConnectInfo(client)), signer)
+    (
+        router(state, dist, origins).layer(MockConnectInfo(client)),
+        signer,
+    )
 }
 
 fn loopback() -> SocketAddr {
@@ -287,4 +300,54 @@ async fn static_app_with_spa_fallback() {
         .expect("body")
         .to_bytes();
     assert_eq!(json_body(&body)["error"], json!("method_not_allowed"));
+}
+
+const PORTAL: &str = "https://portal.example";
+
+#[tokio::test]
+async fn allowed_origin_gets_cors_headers() {
+    let origins = AllowedOrigins::parse(&[PORTAL.to_owned()]).expect("origin");
+    let (app, signer) = app_for_origins(false, None, loopback(), &origins);
+
+    let preflight = Request::builder()
+        .method("OPTIONS")
+        .uri("/api/session")
+        .header("origin", PORTAL)
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .body(Body::empty())
+        .expect("request");
+    let response = app
+        .clone()
+        .oneshot(preflight)
+        .await
+        .expect("router answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    let headers = response.headers();
+    assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], PORTAL);
+    let allowed = headers[header::ACCESS_CONTROL_ALLOW_HEADERS]
+        .to_str()
+        .expect("ASCII");
+    assert!(allowed.contains("authorization"), "{allowed}");
+
+    let expires_at = time::OffsetDateTime::now_utc() + time::Duration::minutes(1);
+    let bearer = format!("Bearer {}", signer.issue("r1", expires_at));
+    let (status, headers, _) = get(
+        &app,
+        "/api/session",
+        &[("origin", PORTAL), ("authorization", &bearer)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], PORTAL);
+
+    let (_, headers, _) = get(&app, "/api/session", &[("origin", "https://other.example")]).await;
+    assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+}
+
+#[tokio::test]
+async fn no_cors_headers_by_default() {
+    let (app, _) = app(false, None, loopback());
+    let (_, headers, _) = get(&app, "/api/session", &[("origin", PORTAL)]).await;
+    assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
 }

@@ -1,5 +1,6 @@
 //! The HTTP side: session API, socket upgrade, demo page and the built app.
 
+pub mod cors;
 mod demo;
 pub mod error;
 mod session;
@@ -22,6 +23,7 @@ use tower_http::services::{ServeDir, ServeFile};
 
 use crate::chat::Chat;
 use crate::token::TokenSigner;
+use cors::AllowedOrigins;
 use error::ApiError;
 
 /// State shared by every handler.
@@ -39,7 +41,9 @@ pub struct AppState {
 /// it and fall back to its `index.html`, for the single-page app. A missing
 /// path that names a file, such as `/app_bg.wasm`, gets a 404 instead, so a
 /// wrong asset name fails clearly and not as HTML parsed as WebAssembly.
-pub fn router(state: AppState, dist: Option<&Path>) -> Router {
+///
+/// With `origins`, responses carry CORS headers for pages on those origins.
+pub fn router(state: AppState, dist: Option<&Path>, origins: &AllowedOrigins) -> Router {
     let max_body = state.chat.limits().max_body_bytes;
     let api = Router::new()
         .route("/api/session", get(session::show))
@@ -67,6 +71,10 @@ pub fn router(state: AppState, dist: Option<&Path>) -> Router {
         None => api.fallback(no_app),
     };
 
+    let app = match origins.layer() {
+        Some(cors) => app.layer(cors),
+        None => app,
+    };
     app.layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(log_request))
 }

@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use ridechat_core::wire::{Frame, Payload, decode_text, encode_text};
+use ridechat_server::http::cors::AllowedOrigins;
 use ridechat_server::serve::{self, RunningServer, ServeOptions};
 use ridechat_server::settings::Limits;
 
@@ -40,6 +41,7 @@ pub fn options(dir: &TempDir, limits: Limits) -> ServeOptions {
         dist: None,
         demo: true,
         limits,
+        allow_origins: AllowedOrigins::None,
     }
 }
 
