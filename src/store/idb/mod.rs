@@ -3,7 +3,9 @@
 //! Every trait method is one transaction that awaits only IndexedDB requests
 //! (see [`request`] for why). Writes wait for the transaction to commit, so a
 //! method that returned `Ok` has reached the disk, and an abort such as
-//! `QuotaExceededError` comes back as an error instead of a silent loss.
+//! `QuotaExceededError` comes back as an error instead of a silent loss. A
+//! method that returns an error leaves none of its writes behind: its
+//! transaction is aborted (see [`request::Transaction`]).
 //!
 //! When another tab opens a newer schema version, this connection closes
 //! itself on `versionchange`, so it does not block the new tab. Later calls

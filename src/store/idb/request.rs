@@ -51,9 +51,17 @@ pub async fn request(request: Result<IdbRequest, JsValue>) -> Result<JsValue, St
 }
 
 /// One IndexedDB transaction, with its completion observed from the start.
+///
+/// A read-write transaction dropped before [`Transaction::commit`] is
+/// aborted, which undoes every write it made. Otherwise a Rust-side error
+/// half way (a record that cannot be converted, a corrupt row) or a dropped
+/// call would leave no request pending. The browser would then commit the
+/// writes made so far.
 pub struct Transaction {
     inner: IdbTransaction,
     finished: JsFuture,
+    /// True for a read-write transaction that has not reached `commit`.
+    abort_on_drop: bool,
 }
 
 impl Transaction {
@@ -72,6 +80,7 @@ impl Transaction {
         Ok(Self {
             inner,
             finished: JsFuture::from(finished),
+            abort_on_drop: mode == Mode::Readwrite,
         })
     }
 
@@ -84,8 +93,9 @@ impl Transaction {
     /// Waits until the transaction has committed. An abort, for example with
     /// `QuotaExceededError` when the data reaches the disk, returns its
     /// reason, and all the writes of the aborted transaction are undone.
-    pub async fn commit(self) -> Result<(), StoreError> {
-        let outcome = self.finished.await;
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        self.abort_on_drop = false;
+        let outcome = (&mut self.finished).await;
         self.inner.set_oncomplete(None);
         self.inner.set_onabort(None);
         match outcome {
@@ -94,6 +104,16 @@ impl Transaction {
                 Some(exception) => from_dom_exception(&exception),
                 None => backend("AbortError", "the IndexedDB transaction was aborted"),
             }),
+        }
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        if self.abort_on_drop {
+            // Throws InvalidStateError when the browser already aborted it,
+            // for example after a failed request, so nothing is left to undo.
+            let _ = self.inner.abort();
         }
     }
 }
