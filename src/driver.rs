@@ -111,8 +111,12 @@ impl Driver {
             if self.token.is_expired() {
                 continue;
             }
-            if let (Action::Connect { .. }, Some(url)) = (&action, self.token.take_socket_url()) {
-                // A refreshed token: the old socket is replaced anyway.
+            // A refreshed token waits for the next connect, which replaces the
+            // old socket anyway. It is taken only then: any other action
+            // would use it up and leave the next connect on the old token.
+            if matches!(action, Action::Connect { .. })
+                && let Some(url) = self.token.take_socket_url()
+            {
                 adapters.websocket = WebSocketAdapter::new(url, adapters.sender.clone());
             }
             adapters.websocket.apply(action);

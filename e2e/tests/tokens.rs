@@ -200,9 +200,20 @@ async fn reconnect_after_expiry_uses_refreshed_token() -> Result<()> {
         world.minted,
     );
 
+    open_ride(driver, "ride:1").await?;
+
     // The refresh is planned at 80 % of the lifetime, before the expiry.
     wait_page(driver, "the token to be refreshed", |state| {
         state.token.as_deref().is_some_and(|stored| stored != token)
+    })
+    .await?;
+    // Traffic on the open socket between the refresh and the reconnect must
+    // not use up the new token.
+    send(driver, "sent after the refresh").await?;
+    wait_page(driver, "the message to be confirmed", |state| {
+        state.statuses.iter().any(|(body, status)| {
+            body == "sent after the refresh" && status.as_deref() != Some("sending")
+        })
     })
     .await?;
 
