@@ -28,7 +28,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     }
     setup::run(root)?;
 
-    let dist = target_dir(root).join("bench-dist");
+    let dist = crate::test::app_dir(root, "bench-dist");
     println!("==> bench: building the app into {}", dist.display());
     process::run(
         process::trunk(root)
@@ -134,14 +134,6 @@ fn machine() -> String {
         .unwrap_or("unknown")
         .to_string();
     format!("{cores} cores ({model}), {memory_gb}, load average {load} when the run ended")
-}
-
-/// The target directory, as `cargo xtask test` finds it.
-fn target_dir(root: &Path) -> std::path::PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
 }
 
 #[cfg(test)]

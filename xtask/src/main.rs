@@ -65,8 +65,15 @@ fn main() -> ExitCode {
 }
 
 /// Returns the workspace root: the parent of this crate's directory.
+///
+/// `cargo run` sets `CARGO_MANIFEST_DIR` for the checkout it runs in, which
+/// is read first. The value compiled in names the checkout that built the
+/// binary, and with a `CARGO_TARGET_DIR` shared between checkouts that can
+/// be another one, so it is only the fallback.
 fn repo_root() -> PathBuf {
-    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     match manifest_dir.parent() {
         Some(root) => root.to_path_buf(),
         None => manifest_dir,

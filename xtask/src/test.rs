@@ -89,7 +89,7 @@ impl Context {
     /// It is kept apart from `dist/`, which contains the release build of
     /// `cargo xtask serve`.
     fn test_dist(&self) -> PathBuf {
-        target_dir(&self.root).join("e2e-dist")
+        app_dir(&self.root, "e2e-dist")
     }
 
     fn ensure_app(&mut self) -> Result<PathBuf, String> {
@@ -302,12 +302,11 @@ fn run_conformance(context: &mut Context) -> Result<(), String> {
     process::run(&mut command)
 }
 
-/// Returns Cargo's target directory: `CARGO_TARGET_DIR` or `<root>/target`.
-fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
+/// Returns where a built app named `name` goes: `target/` of this checkout,
+/// even when `CARGO_TARGET_DIR` points elsewhere, so two checkouts that
+/// share a build cache never serve each other's app.
+pub fn app_dir(root: &Path, name: &str) -> PathBuf {
+    root.join("target").join(name)
 }
 
 /// A directory under the system temp directory, removed when dropped.
