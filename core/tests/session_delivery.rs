@@ -290,11 +290,13 @@ fn empty_and_long_bodies_rejected() {
     harness.send("", "c1");
     harness.send(&"é".repeat(4_001), "c2");
     harness.send(&"é".repeat(4_000), "c3");
+    harness.send(" \n ", "c4");
 
     let errors = harness.errors();
-    assert_eq!(errors.len(), 2);
+    assert_eq!(errors.len(), 3);
     assert!(errors[0].contains("empty"), "{}", errors[0]);
     assert!(errors[1].contains("4001 characters"), "{}", errors[1]);
+    assert!(errors[2].contains("empty"), "{}", errors[2]);
     assert_eq!(client_ids(&harness.stored(RIDE)), vec!["c3"]);
     assert_eq!(harness.outbox_len(), 1);
 }

@@ -3,6 +3,7 @@
 mod common;
 
 use common::TestServer;
+use futures_util::StreamExt;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -185,4 +186,28 @@ async fn stop_closes_open_sockets() {
     let close = client.expect_close().await;
 
     assert_eq!(close.code, CloseCode::Away);
+}
+
+#[tokio::test]
+async fn client_close_gets_close_reply() {
+    let server = TestServer::start().await;
+    let mut client = server.connect("r1").await;
+
+    client.ws.close(None).await.expect("close frame sent");
+
+    let mut answered = None;
+    while let Some(message) = client.ws.next().await {
+        match message {
+            Ok(WsMessage::Close(frame)) => {
+                answered = Some(frame.map(|frame| frame.code));
+                break;
+            }
+            Ok(_) => continue,
+            Err(error) => panic!("the socket failed before the close reply: {error}"),
+        }
+    }
+    assert!(
+        answered.is_some(),
+        "the server must answer the client's close frame"
+    );
 }

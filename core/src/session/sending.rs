@@ -42,7 +42,7 @@ impl<S: Store> ChatSession<S> {
             return Err(format!("Cannot send this message: {error}."));
         }
         let length = body.chars().count();
-        if length == 0 {
+        if body.trim().is_empty() {
             return Err("The message is empty; type some text before sending.".to_owned());
         }
         if length > limits::MAX_BODY_CHARS {

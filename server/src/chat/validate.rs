@@ -66,6 +66,12 @@ pub fn text_message(payload: Value, max_chars: usize) -> Result<TextMessage, Cha
             "body is empty; send 1 or more characters",
         ));
     }
+    if body.trim().is_empty() {
+        return Err(ChatError::reject(
+            ErrorReason::Invalid,
+            "body contains only whitespace; send 1 or more visible characters",
+        ));
+    }
     if chars > max_chars {
         return Err(ChatError::reject(
             ErrorReason::TooLong,
@@ -138,6 +144,8 @@ mod tests {
         assert_eq!(reason(text_message(empty, 10)), ErrorReason::Invalid);
         let missing = json!({"client_id": "c1", "kind": "text"});
         assert_eq!(reason(text_message(missing, 10)), ErrorReason::Invalid);
+        let blank = json!({"client_id": "c1", "kind": "text", "body": " \n\t "});
+        assert_eq!(reason(text_message(blank, 10)), ErrorReason::Invalid);
     }
 
     #[test]

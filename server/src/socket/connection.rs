@@ -22,6 +22,9 @@ use crate::hub::{Delivery, SocketHandle};
 enum Stop {
     /// Send this close frame, then end.
     Close { code: u16, reason: String },
+    /// The client sent a close frame: answer it, as the WebSocket closing
+    /// handshake requires, then end.
+    ClosedByClient,
     /// The client went away or the transport failed.
     Gone(String),
 }
@@ -92,7 +95,7 @@ where
                 ),
             }),
             inbound = incoming.next() => match inbound {
-                Some(Ok(Inbound::Close)) => Err(Stop::Gone("client closed".to_owned())),
+                Some(Ok(Inbound::Close)) => Err(Stop::ClosedByClient),
                 Some(Ok(message)) => {
                     idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
                     connection.on_inbound(message).await
@@ -369,6 +372,14 @@ where
                     tracing::debug!(error = %err, "close frame not sent");
                 }
                 format!("closed by server with code {code}: {reason}")
+            }
+            Stop::ClosedByClient => {
+                // The transport queued the answering close frame when it read
+                // the client's. Closing the sink sends it.
+                if let Err(err) = self.outgoing.close().await {
+                    tracing::debug!(error = %err, "close frame not sent");
+                }
+                "client closed".to_owned()
             }
             Stop::Gone(reason) => reason,
         };
