@@ -327,3 +327,62 @@ async fn messages_over_slow_link_keep_order() -> Result<()> {
 
     harness.finish(vec![rider, driver]).await
 }
+
+/// Waits until the service worker controls the page, so that a reload goes
+/// through it.
+async fn wait_for_service_worker(page: &Page) -> Result<()> {
+    let script = "return navigator.serviceWorker.controller !== null;";
+    ridechat_e2e::wait::wait_for(
+        "the service worker to control the page",
+        ridechat_e2e::wait::DEFAULT_TIMEOUT,
+        || async {
+            let controlled = page
+                .driver()?
+                .execute(script, Vec::new())
+                .await
+                .map_err(ridechat_e2e::HarnessError::webdriver(
+                    "reading the service worker",
+                ))?
+                .json()
+                .as_bool()
+                .unwrap_or(false);
+            Ok((controlled, controlled.then_some(())))
+        },
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_while_server_down_keeps_chat() -> Result<()> {
+    let mut harness = Harness::start().await?;
+    let rider = harness.open_page("r1").await?;
+    let driver = harness.open_page("d1").await?;
+    rider.open_conversation(RIDE_1).await?;
+    driver.open_conversation(RIDE_1).await?;
+    send_and_receive(&rider, &driver, "before the reload").await?;
+    rider.wait_for_confirmed("before the reload").await?;
+    wait_for_service_worker(&rider).await?;
+
+    // The page itself cannot be fetched now: the kept shell opens the app,
+    // which paints the room from IndexedDB.
+    harness.stop_server().await?;
+    rider.reload().await?;
+    let reloaded = rider
+        .wait_until(
+            "the history after a reload without the server",
+            |snapshot| (count(snapshot, "before the reload") == 1).then(|| snapshot.clone()),
+        )
+        .await?;
+    assert_ne!(reloaded.connection_state(), "online");
+
+    rider.send("queued after the reload").await?;
+    rider.wait_for_message("queued after the reload").await?;
+    harness.restart_server().await?;
+    rider.wait_for_confirmed("queued after the reload").await?;
+    let received = driver.wait_for_message("queued after the reload").await?;
+    assert_eq!(received.body.trim(), "queued after the reload");
+    let snapshot = driver.snapshot().await?;
+    assert_eq!(count(&snapshot, "queued after the reload"), 1);
+
+    harness.finish(vec![rider, driver]).await
+}
