@@ -7,52 +7,17 @@
 //! runs, so every connect fails. The user id comes from this tab's cache, the way a reload finds it
 //! when the server is down.
 
-use std::time::Duration;
+mod common;
 
-use ridechat::MountOptions;
-use ridechat::adapters::timer::sleep;
+use common::{find, new_host, offline_options, wait_for};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement, HtmlTextAreaElement};
+use web_sys::{HtmlElement, HtmlTextAreaElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 const TOKEN: &str = "offline-test-token";
 const USER: &str = "offline-user";
-
-fn new_host() -> HtmlElement {
-    let document = web_sys::window().unwrap().document().unwrap();
-    let host: HtmlElement = document.create_element("div").unwrap().unchecked_into();
-    document.body().unwrap().append_child(&host).unwrap();
-    host
-}
-
-fn options() -> MountOptions {
-    MountOptions {
-        token: Some(TOKEN.to_owned()),
-        // Nothing speaks WebSocket on port 9 (discard), so every connect fails.
-        socket_url: Some("ws://127.0.0.1:9/socket".to_owned()),
-        locale: Some("en".to_owned()),
-        api_url: None,
-        time_scale: Some(0.01),
-        token_callback: None,
-    }
-}
-
-/// Polls `read` until it returns a value, for at most about 10 seconds.
-async fn wait_for<T>(what: &str, host: &HtmlElement, read: impl Fn() -> Option<T>) -> T {
-    for _ in 0..200 {
-        if let Some(value) = read() {
-            return value;
-        }
-        sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}; page: {}", host.inner_html());
-}
-
-fn find(host: &HtmlElement, selector: &str) -> Option<Element> {
-    host.query_selector(selector).ok().flatten()
-}
 
 fn banner_state(host: &HtmlElement) -> Option<(String, String)> {
     let banner = find(host, "[data-testid=connection]")?;
@@ -78,7 +43,7 @@ async fn offline_send_survives_remount() {
         .expect("delete the old database");
 
     let host = new_host();
-    let app = ridechat::mount(host.clone(), options());
+    let app = ridechat::mount(host.clone(), offline_options(TOKEN));
     wait_for("the offline banner", &host, || {
         banner_state(&host).filter(|(state, _)| state == "offline")
     })
@@ -123,7 +88,7 @@ async fn offline_send_survives_remount() {
         "unmount removes the view"
     );
 
-    let again = ridechat::mount(host.clone(), options());
+    let again = ridechat::mount(host.clone(), offline_options(TOKEN));
     let restored = wait_for("the restored bubble", &host, || {
         find(&host, "[data-testid=message]")
     })

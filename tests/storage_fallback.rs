@@ -7,14 +7,16 @@
 //! file contains one test, because replacing `indexedDB.open` affects the
 //! whole page.
 
+mod common;
+
 use std::time::Duration;
 
-use ridechat::MountOptions;
+use common::{find, new_host, offline_options, wait_for};
 use ridechat::adapters::timer::sleep;
 use ridechat::i18n::{Locale, Text};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement, HtmlTextAreaElement, IdbFactory};
+use web_sys::{HtmlElement, HtmlTextAreaElement, IdbFactory};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -50,40 +52,6 @@ impl Drop for ThrowingOpen {
     fn drop(&mut self) {
         js_sys::Reflect::delete_property(&self.0, &"open".into()).unwrap();
     }
-}
-
-fn new_host() -> HtmlElement {
-    let document = web_sys::window().unwrap().document().unwrap();
-    let host: HtmlElement = document.create_element("div").unwrap().unchecked_into();
-    document.body().unwrap().append_child(&host).unwrap();
-    host
-}
-
-fn options() -> MountOptions {
-    MountOptions {
-        token: Some(TOKEN.to_owned()),
-        // Nothing speaks WebSocket on port 9 (discard), so every connect fails.
-        socket_url: Some("ws://127.0.0.1:9/socket".to_owned()),
-        locale: Some("en".to_owned()),
-        api_url: None,
-        time_scale: Some(0.01),
-        token_callback: None,
-    }
-}
-
-/// Polls `read` until it returns a value, for at most about 10 seconds.
-async fn wait_for<T>(what: &str, host: &HtmlElement, read: impl Fn() -> Option<T>) -> T {
-    for _ in 0..200 {
-        if let Some(value) = read() {
-            return value;
-        }
-        sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}; page: {}", host.inner_html());
-}
-
-fn find(host: &HtmlElement, selector: &str) -> Option<Element> {
-    host.query_selector(selector).ok().flatten()
 }
 
 fn queued(host: &HtmlElement) -> Option<String> {
@@ -122,7 +90,7 @@ async fn unavailable_idb_keeps_messages_in_memory() {
     );
 
     let host = new_host();
-    let app = ridechat::mount(host.clone(), options());
+    let app = ridechat::mount(host.clone(), offline_options(TOKEN));
 
     let banner = wait_for("the storage banner", &host, || {
         find(&host, "[data-testid=storage-banner]")

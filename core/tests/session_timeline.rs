@@ -466,24 +466,31 @@ fn full_store_still_shows_incoming_message() {
     assert_eq!(harness.server.receipts, vec![(RIDE.to_owned(), 1)]);
 }
 
-#[test]
-fn unsaved_message_saved_with_next() {
-    let mut harness = Harness::online();
+/// Starts an online tab whose store rejects every write as full.
+fn tab_with_full_store() -> Harness {
+    let harness = Harness::online();
     harness
         .store
         .set_write_error(Some(StoreError::QuotaExceeded));
-    let first = harness
+    harness
+}
+
+/// Delivers a message of the peer with `client_id` and `body` to the tab.
+fn peer_posts(harness: &mut Harness, client_id: &str, body: &str) {
+    let broadcast = harness
         .server
-        .post_from_peer(RIDE, "p1", "are you close?")
+        .post_from_peer(RIDE, client_id, body)
         .expect("the tab joined the ride");
-    harness.deliver(first);
+    harness.deliver(broadcast);
+}
+
+#[test]
+fn unsaved_message_saved_with_next() {
+    let mut harness = tab_with_full_store();
+    peer_posts(&mut harness, "p1", "are you close?");
     harness.store.set_write_error(None);
 
-    let second = harness
-        .server
-        .post_from_peer(RIDE, "p2", "I am at the gate")
-        .expect("the tab joined the ride");
-    harness.deliver(second);
+    peer_posts(&mut harness, "p2", "I am at the gate");
 
     assert_eq!(
         harness.stored_bodies(RIDE),
@@ -495,20 +502,9 @@ fn unsaved_message_saved_with_next() {
 
 #[test]
 fn unsaved_message_holds_back_receipt() {
-    let mut harness = Harness::online();
-    harness
-        .store
-        .set_write_error(Some(StoreError::QuotaExceeded));
-    let first = harness
-        .server
-        .post_from_peer(RIDE, "p1", "are you close?")
-        .expect("the tab joined the ride");
-    harness.deliver(first);
-    let second = harness
-        .server
-        .post_from_peer(RIDE, "p2", "I am at the gate")
-        .expect("the tab joined the ride");
-    harness.deliver(second);
+    let mut harness = tab_with_full_store();
+    peer_posts(&mut harness, "p1", "are you close?");
+    peer_posts(&mut harness, "p2", "I am at the gate");
 
     assert!(harness.stored(RIDE).is_empty());
     assert!(

@@ -68,8 +68,8 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo: bool,
     /// Origin of a page on another site that may call the API and load the
-    /// app, such as https://portal.example; repeat for more, or give '*' for
-    /// any. Without it only pages served by this server can.
+    /// app, such as https://portal.example. Repeat it for more, or give '*'
+    /// for any. Without it only pages served by this server can.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origins: Vec<String>,
     #[command(flatten)]

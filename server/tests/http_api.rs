@@ -262,7 +262,7 @@ async fn static_app_with_spa_fallback() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, b"<!doctype html><p>app</p>");
 
-    // A missing file is not answered with the app page.
+    // A missing file gets a 404, not the app page.
     let (status, _, body) = get(&app, "/ridechat_bg.wasm", &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let detail = json_body(&body)["detail"]

@@ -28,7 +28,7 @@ pub fn MessageBubble(topic: String, client_id: String) -> impl IntoView {
     let locale = expect_context::<Locale>();
     let intents = expect_context::<Intents>();
 
-    // The room holds every id it lists, so `None` only shows for a moment
+    // The room contains every id it lists, so `None` only shows for a moment
     // after a message was deleted.
     let signal = untrack(|| state.room(&topic)).and_then(|room| room.message(&client_id));
     let message = Signal::derive(move || signal.as_ref().map(|signal| signal.get()));

@@ -5,9 +5,9 @@
 //! it [`Input`]s with the current time, one call at a time, performs the
 //! socket [`Action`]s it returns, arms one timer for
 //! [`ChatSession::next_deadline`], and hands the [`Update`]s to the UI. The
-//! store is awaited inside [`ChatSession::handle_all`], which is why calls
-//! must not overlap; inputs that queued up meanwhile go in together, and
-//! their writes share one transaction.
+//! store is awaited inside [`ChatSession::handle_all`], so calls must not
+//! overlap. Inputs that queued up meanwhile go in together, and their writes
+//! share one transaction.
 //!
 //! On [`ChatSession::start`] the session paints from the store first
 //! (conversations, every room's messages, the outbox), then connects. One

@@ -72,7 +72,8 @@ pub struct TokenLifecycle {
     failed_connects: u32,
     check_in_flight: bool,
     refresh_in_flight: bool,
-    /// The server refused the current token (`GET /api/session` said 401).
+    /// True when the server rejected the current token (`GET /api/session`
+    /// returned 401).
     rejected: bool,
     bad_refreshes: u32,
     expired: bool,

@@ -5,7 +5,7 @@
 //! therefore keeps back the writes listed in [`Write`], each recording something
 //! the server already stores, and applies them in one transaction when
 //! [`ChatSession::handle_all`] ends. Any other store call first applies what
-//! is held, so the store sees every write in the order the session made it.
+//! is held, so the store receives every write in the order the session made it.
 //!
 //! The adapter performs socket actions and tells other tabs about changes
 //! only after `handle_all` returns, so no tab reads the store before the

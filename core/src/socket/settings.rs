@@ -63,8 +63,9 @@ impl Default for Settings {
     /// Reconnects wait 1 s at most between attempts 8 and 19, where
     /// phoenix.js waits 2 s then 5 s. Even with every wait shortened by the
     /// full jitter, the 1 s steps last until about 6.6 s into an outage, so a
-    /// server back within that time is reached within 1 s of its return. The
-    /// common outages on the road (a tunnel, a cell handover) are that short.
+    /// server back within that time is reached within 1 s of its return. A
+    /// cell handover or a short tunnel is expected to be about that short,
+    /// an estimate that no field data checks yet.
     ///
     /// Typing indicators are pushed at most every 2 s, cleared after 3 s
     /// without a keystroke and hidden on the receiving side 5 s after the

@@ -22,8 +22,8 @@ use crate::hub::{Delivery, SocketHandle};
 enum Stop {
     /// Send this close frame, then end.
     Close { code: u16, reason: String },
-    /// The client sent a close frame: answer it, as the WebSocket closing
-    /// handshake requires, then end.
+    /// The client sent a close frame. The server replies with one, as the
+    /// WebSocket closing handshake requires, then ends.
     ClosedByClient,
     /// The client went away or the transport failed.
     Gone(String),
@@ -374,8 +374,8 @@ where
                 format!("closed by server with code {code}: {reason}")
             }
             Stop::ClosedByClient => {
-                // The transport queued the answering close frame when it read
-                // the client's. Closing the sink sends it.
+                // The transport queued the close reply when it read the
+                // client's close frame. Closing the sink sends it.
                 if let Err(err) = self.outgoing.close().await {
                     tracing::debug!(error = %err, "close frame not sent");
                 }
